@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  // Servers are real (Temporal test server, dev server, MariaDB): give them time to start.
+  testTimeout: 60_000,
+  // Two cores: more workers only make the Temporal servers fight for CPU.
+  maxWorkers: 2,
+};

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Entry point of `npm start` and `npm test` on a fresh clone: installs the node modules when they are missing
+# or older than package-lock.json, then hands over to the TypeScript command. Everything else that is missing
+# (Temporal binaries, MariaDB) is installed by that command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap | installing node modules (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+command="$1"
+shift
+case "$command" in
+  start) exec node_modules/.bin/tsx scripts/start.ts "$@" ;;
+  test) exec node_modules/.bin/jest "$@" ;;
+  *) echo "usage: scripts/bootstrap.sh start|test [args…]" >&2; exit 2 ;;
+esac

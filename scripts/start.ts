@@ -1,0 +1,148 @@
+/**
+ * `npm start`: installs what is missing, then runs and supervises the whole local stack with prefixed logs:
+ * MariaDB (unless DATABASE_URL answers), the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is
+ * set), the migrations, the worker and the API. Ctrl-C stops everything in reverse order.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import { DEFAULT_DATA_DIR, REPO_ROOT, loadConfig } from '../src/config';
+import { createDb } from '../src/db/knex';
+import { migrateLatest } from '../src/db/migrate';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+import { ensureTemporalCli } from './lib/temporal-binaries';
+import { ensureMariaDbInstalled, isDatabaseReachable, startLocalMariaDb } from './lib/mariadb';
+import { LOCAL_MARIADB } from './lib/local-stack';
+import { forwardLines, stopProcess } from './lib/process';
+import { prefixedLogger } from './lib/log-format';
+
+const TEMPORAL_PORT = 7233;
+const TEMPORAL_UI_PORT = 8233;
+
+interface Supervised {
+  name: string;
+  child: ChildProcess;
+}
+
+const running: Supervised[] = [];
+let stopping = false;
+
+async function main(): Promise<void> {
+  const log = prefixedLogger('start');
+  const config = loadConfig();
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+  if (!(await isDatabaseReachable(config.databaseUrl))) {
+    if (process.env.DATABASE_URL) throw new Error('DATABASE_URL is set but the database does not answer');
+    await ensureMariaDbInstalled(log);
+    supervise('mariadb', await startLocalMariaDb({ ...LOCAL_MARIADB, log: prefixedLogger('mariadb') }));
+  }
+
+  if (process.env.TEMPORAL_ADDRESS) {
+    log(`using the Temporal cluster at ${config.temporal.connection.address}`);
+  } else {
+    await startDevServer(await ensureTemporalCli(log));
+  }
+  await waitForTemporal(config.temporal.connection.address ?? `localhost:${TEMPORAL_PORT}`);
+
+  const db = createDb(config.databaseUrl, { max: 1 });
+  try {
+    const applied = await migrateLatest(db);
+    log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema is up to date');
+  } finally {
+    await db.destroy();
+  }
+
+  runTypeScript('worker', 'src/workers/main.ts');
+  runTypeScript('api', 'src/api/main.ts');
+  log(
+    `API on http://localhost:${config.port} (try /health) · Temporal Web UI on http://localhost:${TEMPORAL_UI_PORT}`,
+  );
+}
+
+async function startDevServer(cli: string): Promise<void> {
+  fs.mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
+  const searchAttributes = CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${cliTypeName(key.type)}`,
+  ]);
+  spawnSupervised('temporal', cli, [
+    'server',
+    'start-dev',
+    '--port',
+    String(TEMPORAL_PORT),
+    '--ui-port',
+    String(TEMPORAL_UI_PORT),
+    '--db-filename',
+    path.join(DEFAULT_DATA_DIR, 'temporal.sqlite'),
+    '--log-level',
+    'warn',
+    ...searchAttributes,
+  ]);
+}
+
+/** KEYWORD_LIST → KeywordList: the CLI's spelling of the SDK's search attribute types. */
+function cliTypeName(type: string): string {
+  return type
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}
+
+async function waitForTemporal(address: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.close();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`Temporal at ${address} did not answer within 60s: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+function runTypeScript(name: string, entry: string): void {
+  spawnSupervised(name, path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, entry)]);
+}
+
+function spawnSupervised(name: string, command: string, args: string[]): void {
+  // Own process group: Ctrl-C reaches only this supervisor, which then stops children in order.
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  forwardLines(child.stdout, prefixedLogger(name));
+  forwardLines(child.stderr, prefixedLogger(name));
+  supervise(name, child);
+}
+
+/** Tracks a child: if it dies on its own, the whole stack stops, because a half-running stack misleads. */
+function supervise(name: string, child: ChildProcess): void {
+  const log = prefixedLogger(name);
+  running.push({ name, child });
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    log(`exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
+    void shutdown('child exit', 1);
+  });
+}
+
+async function shutdown(reason: string, exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const log = prefixedLogger('start');
+  log(`stopping (${reason})`);
+  for (const { name, child } of [...running].reverse()) {
+    await stopProcess(child);
+    log(`${name} stopped`);
+  }
+  process.exit(exitCode);
+}
+
+main().catch((error: unknown) => {
+  prefixedLogger('start')(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  void shutdown('start-up failure', 1);
+});

@@ -1,0 +1,87 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from '../../logging/logger';
+
+/**
+ * RFC 9457 problem details. Handlers throw a Problem; the middleware below is the one place that turns
+ * any error into an `application/problem+json` response, so no route can leak a stack trace or a 500
+ * for bad input.
+ */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function problemMiddleware(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new Problem(404, 'Not Found', `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      const problem = toProblem(error);
+      if (problem.status >= 500)
+        logger.error('request failed', { method: ctx.method, path: ctx.path, error });
+      ctx.status = problem.status;
+      ctx.type = PROBLEM_CONTENT_TYPE;
+      ctx.body = {
+        type: 'about:blank',
+        title: problem.title,
+        status: problem.status,
+        detail: problem.detail,
+        instance: ctx.path,
+        ...problem.extensions,
+      };
+    }
+  };
+}
+
+/** Koa and its body parser throw http-errors (413 too large, 400 bad JSON, 415 …): keep their status. */
+function toProblem(error: unknown): Problem {
+  if (error instanceof Problem) return error;
+  const { status, expose, message } = (error ?? {}) as {
+    status?: unknown;
+    expose?: unknown;
+    message?: unknown;
+  };
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+    return new Problem(
+      status,
+      HTTP_TITLES[status] ?? 'Bad Request',
+      describeClientError(status, String(message)),
+    );
+  }
+  return new Problem(
+    500,
+    'Internal Server Error',
+    'the server failed to handle the request; it has been logged',
+  );
+}
+
+function describeClientError(status: number, message: string): string {
+  if (status === 413) return 'request body is larger than the configured limit';
+  if (status === 400 && /JSON|Unexpected token|Unexpected end/i.test(message))
+    return `malformed JSON: ${message}`;
+  return message;
+}
+
+const HTTP_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+};

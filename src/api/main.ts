@@ -1,0 +1,30 @@
+import { Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createDb } from '../db/knex';
+import { createLogger } from '../logging/logger';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ service: 'api' });
+  const db = createDb(config.databaseUrl);
+  // lazy: the API starts (and /health reports it) even while Temporal is still coming up
+  const temporal = Connection.lazy(config.temporal.connection);
+  const app = createApp({ db, temporal, logger, maxBodyBytes: config.maxBodyBytes });
+  const server = app.listen(config.port, () => logger.info('listening', { port: config.port }));
+
+  const shutdown = (signal: string) => {
+    logger.info('shutting down', { signal });
+    server.close(() => {
+      void Promise.allSettled([db.destroy(), temporal.close()]).then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

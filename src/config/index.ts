@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { ClientConnectConfig } from '@temporalio/envconfig';
+
+/** The one typed view of the environment. Everything else receives a Config; nothing else reads process.env. */
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  databaseUrl: string;
+  dataDir: string;
+  maxBodyBytes: number;
+  temporal: {
+    connection: ClientConnectConfig['connectionOptions'];
+    namespace: string;
+    taskQueue: string;
+  };
+  /** Raw key-ring spec (`id:base64,…`, first is active); undefined means "generate a development key". */
+  fieldKeys: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, '.data');
+/** The project-local MariaDB that `npm start` and `npm test` run when DATABASE_URL is not set. */
+export const LOCAL_DATABASE_URL = 'mysql://durapay:durapay@127.0.0.1:3307/durapay';
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = parseNodeEnv(env.NODE_ENV);
+  const production = nodeEnv === 'production';
+  const temporal = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
+
+  const databaseUrl = env.DATABASE_URL ?? (production ? undefined : LOCAL_DATABASE_URL);
+  if (!databaseUrl)
+    throw new ConfigError('DATABASE_URL is required in production (mysql://user:pass@host:port/db)');
+  parseDatabaseUrl(databaseUrl);
+
+  const fieldKeys = nonEmpty(env.DURAPAY_FIELD_KEYS);
+  if (production && !fieldKeys) {
+    throw new ConfigError(
+      'DURAPAY_FIELD_KEYS is required in production: comma-separated keyId:base64(32 bytes), the first one encrypts',
+    );
+  }
+
+  return {
+    env: nodeEnv,
+    port: parsePort(env.PORT ?? '3000', 'PORT'),
+    databaseUrl,
+    dataDir: path.resolve(env.DURAPAY_DATA_DIR ?? DEFAULT_DATA_DIR),
+    maxBodyBytes: parseByteSize(env.DURAPAY_MAX_BODY ?? '1mb', 'DURAPAY_MAX_BODY'),
+    temporal: {
+      connection: {
+        ...temporal.connectionOptions,
+        address: temporal.connectionOptions.address ?? 'localhost:7233',
+      },
+      namespace: temporal.namespace ?? 'default',
+      taskQueue: nonEmpty(env.DURAPAY_TASK_QUEUE) ?? 'durapay',
+    },
+    fieldKeys,
+  };
+}
+
+function parseNodeEnv(value: string | undefined): Config['env'] {
+  const nodeEnv = value ?? 'development';
+  if (nodeEnv === 'development' || nodeEnv === 'test' || nodeEnv === 'production') return nodeEnv;
+  throw new ConfigError(`NODE_ENV must be development, test or production, not "${nodeEnv}"`);
+}
+
+function definedOnly(env: Env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parsePort(value: string, name: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    throw new ConfigError(`${name} must be a port number from 1 to 65535, not "${value}"`);
+  }
+  return port;
+}
+
+export interface DatabaseAddress {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export function parseDatabaseUrl(url: string): DatabaseAddress {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a URL; expected mysql://user:pass@host:port/db');
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (parsed.protocol !== 'mysql:' || !parsed.hostname || !database) {
+    throw new ConfigError('DATABASE_URL must look like mysql://user:pass@host:port/db');
+  }
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? parsePort(parsed.port, 'DATABASE_URL port') : 3306,
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database,
+  };
+}
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+export function parseByteSize(value: string, name: string): number {
+  const match = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
+  const unit = BYTE_UNITS[(match?.[2] ?? 'b').toLowerCase()];
+  if (!match || unit === undefined || Number(match[1]) === 0) {
+    throw new ConfigError(`${name} must be a size such as 512kb or 10mb, not "${value}"`);
+  }
+  return Number(match[1]) * unit;
+}

@@ -1,0 +1,46 @@
+/** One structured logger: a JSON object per line on stdout, so a supervisor or log shipper can parse it. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export function createLogger(
+  base: LogFields = {},
+  options: { level?: LogLevel; write?: (line: string) => void } = {},
+): Logger {
+  const threshold = RANK[options.level ?? parseLevel(process.env.LOG_LEVEL)];
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (RANK[level] < threshold) return;
+    write(
+      JSON.stringify(
+        { time: new Date().toISOString(), level, msg: message, ...base, ...fields },
+        errorReplacer,
+      ),
+    );
+  };
+  return {
+    debug: (message, fields) => emit('debug', message, fields),
+    info: (message, fields) => emit('info', message, fields),
+    warn: (message, fields) => emit('warn', message, fields),
+    error: (message, fields) => emit('error', message, fields),
+    child: (fields) => createLogger({ ...base, ...fields }, options),
+  };
+}
+
+function parseLevel(value: string | undefined): LogLevel {
+  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
+}
+
+/** Errors serialise to `{}` by default; keep what an operator needs. */
+function errorReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+}

@@ -1,0 +1,43 @@
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { createDb } from '../db/knex';
+import { createLogger } from '../logging/logger';
+import { createActivities } from '../activities';
+
+/**
+ * The worker process. On SIGINT/SIGTERM the SDK stops polling, lets in-flight activities finish for up to
+ * `shutdownGraceTime`, then cancels them so the server hands them to another worker; only then do we close
+ * the database pool and the connection.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ service: 'worker' });
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+
+  const db = createDb(config.databaseUrl);
+  const connection = await NativeConnection.connect(config.temporal.connection);
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({ db }),
+      shutdownGraceTime: '30s',
+    });
+    logger.info('worker started', {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+    });
+    await worker.run();
+    logger.info('worker stopped');
+  } finally {
+    await db.destroy();
+    await connection.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

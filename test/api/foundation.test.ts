@@ -1,0 +1,102 @@
+import { Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../src/api/app';
+import { createDb } from '../../src/db/knex';
+import { createLogger } from '../../src/logging/logger';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { listen, type RunningApp } from '../support/http';
+import { createDevServerEnv } from '../support/temporal';
+
+const silent = createLogger({}, { write: () => undefined });
+
+describe('API foundation against the real dev server and MariaDB', () => {
+  let env: TestWorkflowEnvironment;
+  let database: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    [env, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
+    api = await listen(
+      createApp({ db: database.db, temporal: env.connection, logger: silent, maxBodyBytes: 1024 }),
+    );
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await database?.drop();
+    await env?.teardown();
+  });
+
+  it('reports healthy when Temporal and the database answer', async () => {
+    const response = await fetch(`${api.baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      checks: { database: { status: 'up' }, temporal: { status: 'up' } },
+    });
+  });
+
+  it('reports 503 and names the dependency that is down', async () => {
+    const deadDb = createDb('mysql://nobody:nothing@127.0.0.1:1/none');
+    const deadTemporal = Connection.lazy({ address: '127.0.0.1:1' });
+    const broken = await listen(
+      createApp({ db: deadDb, temporal: deadTemporal, logger: silent, maxBodyBytes: 1024 }),
+    );
+    try {
+      const response = await fetch(`${broken.baseUrl}/health`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { database: { status: 'down' }, temporal: { status: 'down' } },
+      });
+    } finally {
+      await broken.close();
+      await deadDb.destroy();
+      await deadTemporal.close();
+    }
+  });
+
+  it('answers unknown routes with a problem+json 404', async () => {
+    const response = await fetch(`${api.baseUrl}/nope`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({
+      status: 404,
+      title: 'Not Found',
+      detail: 'no route for GET /nope',
+    });
+  });
+
+  it('answers a body over the limit with a problem+json 413', async () => {
+    const response = await fetch(`${api.baseUrl}/health`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(4096) }),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({
+      status: 413,
+      detail: expect.stringContaining('limit') as unknown,
+    });
+  });
+
+  it('answers malformed JSON with a problem+json 400', async () => {
+    const response = await fetch(`${api.baseUrl}/health`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"amount": ',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      status: 400,
+      detail: expect.stringContaining('malformed JSON') as unknown,
+    });
+  });
+
+  it('answers a wrong method with a problem+json 405', async () => {
+    const response = await fetch(`${api.baseUrl}/health`, { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});

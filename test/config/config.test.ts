@@ -1,0 +1,53 @@
+import { ConfigError, LOCAL_DATABASE_URL, loadConfig } from '../../src/config';
+import { generateKeySpec } from '../../src/crypto/key-ring';
+
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'mysql://app:secret@db.internal:3306/durapay',
+  DURAPAY_FIELD_KEYS: generateKeySpec('k1'),
+};
+
+describe('loadConfig', () => {
+  it('gives development defaults that point at the local stack', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      databaseUrl: LOCAL_DATABASE_URL,
+      temporal: { namespace: 'default', taskQueue: 'durapay', connection: { address: 'localhost:7233' } },
+      fieldKeys: undefined,
+    });
+  });
+
+  it('reads the standard TEMPORAL_* variables for any cluster, including Temporal Cloud', () => {
+    const config = loadConfig({
+      ...production,
+      TEMPORAL_ADDRESS: 'acme.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'acme.a1b2c',
+      TEMPORAL_API_KEY: 'secret-api-key',
+    });
+    expect(config.temporal.namespace).toBe('acme.a1b2c');
+    expect(config.temporal.connection).toMatchObject({
+      address: 'acme.a1b2c.tmprl.cloud:7233',
+      apiKey: 'secret-api-key',
+      tls: true,
+    });
+  });
+
+  it.each([
+    [{ ...production, DURAPAY_FIELD_KEYS: undefined }, 'DURAPAY_FIELD_KEYS is required in production'],
+    [{ ...production, DATABASE_URL: undefined }, 'DATABASE_URL is required in production'],
+    [{ DATABASE_URL: 'postgres://x@y/z' }, 'DATABASE_URL must look like mysql://'],
+    [{ PORT: '70000' }, 'PORT must be a port number'],
+    [{ PORT: 'abc' }, 'PORT must be a port number'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, test or production'],
+    [{ DURAPAY_MAX_BODY: 'lots' }, 'DURAPAY_MAX_BODY must be a size'],
+  ])('fails fast on %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('parses body size limits', () => {
+    expect(loadConfig({ DURAPAY_MAX_BODY: '64kb' }).maxBodyBytes).toBe(65536);
+  });
+});

@@ -1,0 +1,92 @@
+import { migrateLatest, migrateRollbackAll } from '../../src/db/migrate';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+
+describe('migrations on the real MariaDB', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ migrate: false });
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const tables = async () =>
+    (await database
+      .db('information_schema.tables')
+      .where({ table_schema: database.db.raw('database()') })
+      .pluck('table_name')) as string[];
+
+  it('migrates up, is idempotent, migrates all the way down and up again', async () => {
+    expect((await migrateLatest(database.db)).length).toBeGreaterThan(0);
+    expect(await tables()).toEqual(expect.arrayContaining(['orders', 'payments']));
+    expect(await migrateLatest(database.db)).toEqual([]);
+
+    await migrateRollbackAll(database.db);
+    expect(await tables()).not.toEqual(expect.arrayContaining(['orders']));
+    expect(await tables()).not.toEqual(expect.arrayContaining(['payments']));
+
+    await migrateLatest(database.db);
+    expect(await tables()).toEqual(expect.arrayContaining(['orders', 'payments']));
+  });
+
+  describe('the schema guards money', () => {
+    const now = new Date('2026-11-22T10:00:00Z');
+    const order = {
+      order_id: 'ORD-1',
+      order_amount: '120.50',
+      currency: 'USD',
+      order_status: 'PENDING',
+      created_at: now,
+      updated_at: now,
+    };
+
+    beforeAll(async () => {
+      await migrateLatest(database.db);
+    });
+
+    afterEach(async () => {
+      await database.db('payments').delete();
+      await database.db('orders').delete();
+    });
+
+    it('stores amounts exactly and returns them as decimal strings', async () => {
+      await database
+        .db('orders')
+        .insert({ ...order, order_amount: '9999999999999.9999', amount_paid: '0.1' });
+      const row = (await database.db('orders').first()) as { order_amount: string; amount_paid: string };
+      expect(row.order_amount).toBe('9999999999999.9999');
+      expect(row.amount_paid).toBe('0.1000');
+    });
+
+    it('refuses amount_paid above the order total', async () => {
+      await expect(database.db('orders').insert({ ...order, amount_paid: '120.51' })).rejects.toThrow(
+        /orders_paid_within_total/,
+      );
+    });
+
+    it('refuses non-positive totals and unknown statuses', async () => {
+      await expect(database.db('orders').insert({ ...order, order_amount: '0' })).rejects.toThrow(
+        /orders_amount_positive/,
+      );
+      await expect(database.db('orders').insert({ ...order, order_status: 'PAID' })).rejects.toThrow(
+        /orders_status_known/,
+      );
+    });
+
+    it('refuses a payment for an unknown order', async () => {
+      await expect(
+        database.db('payments').insert({
+          payment_id: 'PAY-1',
+          order_id: 'ORD-404',
+          payment_amount: '1.00',
+          payment_status: 'PENDING',
+          payment_method: 'CARD',
+          created_at: now,
+          updated_at: now,
+        }),
+      ).rejects.toThrow(/foreign key constraint/i);
+    });
+  });
+});

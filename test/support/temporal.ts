@@ -1,0 +1,25 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+
+function binary(variable: 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH'): string {
+  const path = process.env[variable];
+  if (!path) throw new Error(`${variable} is not set: run the tests through jest (globalSetup sets it)`);
+  return path;
+}
+
+/** The real time-skipping test server, from the binary that globalSetup fetched. */
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: binary('TEMPORAL_TEST_SERVER_PATH') } },
+  });
+}
+
+/** The real Temporal dev server (`temporal server start-dev`) on free ports, with our search attributes. */
+export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },
+      searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
+    },
+  });
+}
