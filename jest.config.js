@@ -5,6 +5,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/setup-each-file.ts'],
   // Servers are real (Temporal test server, dev server, MariaDB): give them time to start.
   testTimeout: 60_000,
   // Two cores: more workers only make the Temporal servers fight for CPU.

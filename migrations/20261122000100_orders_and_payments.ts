@@ -16,6 +16,8 @@ export async function up(knex: Knex): Promise<void> {
     table.string('customer_email_enc', 1024).nullable();
     table.string('customer_name_enc', 1024).nullable();
     table.datetime('payment_deadline', { precision: 3 }).nullable();
+    // SHA-256 of the canonical create request: a retry with the same body is the same order, another body is a conflict.
+    table.specificType('request_hash', 'char(64)').nullable();
     table.datetime('created_at', { precision: 3 }).notNullable();
     table.datetime('updated_at', { precision: 3 }).notNullable();
     table.index(['order_status', 'created_at'], 'orders_status_created_idx');
@@ -37,9 +39,13 @@ export async function up(knex: Knex): Promise<void> {
     table.specificType('card_last4', 'char(4)').nullable();
     table.string('card_number_enc', 255).nullable();
     table.string('failure_reason', 255).nullable();
+    // Idempotency-Key of the request that created the payment, scoped to its order, and the body it came with.
+    table.string('idempotency_key', 255).nullable();
+    table.specificType('request_hash', 'char(64)').nullable();
     table.datetime('created_at', { precision: 3 }).notNullable();
     table.datetime('updated_at', { precision: 3 }).notNullable();
     table.index(['order_id', 'created_at'], 'payments_order_created_idx');
+    table.unique(['order_id', 'idempotency_key'], { indexName: 'payments_idempotency_key_uq' });
   });
   await knex.raw(`ALTER TABLE payments
     ADD CONSTRAINT payments_amount_positive CHECK (payment_amount > 0),

@@ -1,2 +1,2 @@
 // Every workflow the worker registers is exported from here (the worker bundles this file).
-export {};
+export { orderWorkflow } from './orders/order-workflow';

@@ -38,7 +38,8 @@ describe('API foundation against the real dev server and MariaDB', () => {
 
   it('reports 503 and names the dependency that is down', async () => {
     const deadDb = createDb('mysql://nobody:nothing@127.0.0.1:1/none');
-    const deadTemporal = Connection.lazy({ address: '127.0.0.1:1' });
+    // No retry interceptor: the SDK's retry timer would outlive close() and crash the test process.
+    const deadTemporal = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
     const broken = await listen(
       createApp({ db: deadDb, temporal: deadTemporal, logger: silent, maxBodyBytes: 1024 }),
     );

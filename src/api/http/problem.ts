@@ -44,19 +44,15 @@ export function problemMiddleware(logger: Logger) {
   };
 }
 
-/** Koa and its body parser throw http-errors (413 too large, 400 bad JSON, 415 …): keep their status. */
+/** Koa, its router and the body parser throw errors carrying a 4xx status (413, 400 for bad JSON, 405 …). */
 function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
-  const { status, expose, message } = (error ?? {}) as {
-    status?: unknown;
-    expose?: unknown;
-    message?: unknown;
-  };
-  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
     return new Problem(
       status,
       HTTP_TITLES[status] ?? 'Bad Request',
-      describeClientError(status, String(message)),
+      describeClientError(status, error as Error),
     );
   }
   return new Problem(
@@ -66,11 +62,10 @@ function toProblem(error: unknown): Problem {
   );
 }
 
-function describeClientError(status: number, message: string): string {
+function describeClientError(status: number, error: Error): string {
   if (status === 413) return 'request body is larger than the configured limit';
-  if (status === 400 && /JSON|Unexpected token|Unexpected end/i.test(message))
-    return `malformed JSON: ${message}`;
-  return message;
+  if (error instanceof SyntaxError) return `malformed JSON: ${error.message}`;
+  return error.message;
 }
 
 const HTTP_TITLES: Record<number, string> = {

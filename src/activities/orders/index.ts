@@ -1,0 +1,74 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../../db/knex';
+import { CARD_NUMBER_COLUMN, PAYMENTS, closeOrderRow, findPayment, settlePayment } from '../../db/orders';
+import type { FieldCipher } from '../../crypto/field-cipher';
+import { parseDbDecimal } from '../../domain/money';
+import type { OrderStatus, PaymentSummary } from '../../domain/orders/order-state';
+import type { PaymentGateway } from './gateway';
+import { PAYMENT_DECLINED, PAYMENT_INVALID } from '../../workflows/orders/messages';
+
+export interface OrderActivityDeps {
+  db: Db;
+  cipher: FieldCipher;
+  gateway: PaymentGateway;
+  now?: () => Date;
+}
+
+export const paymentIdempotencyKey = (paymentId: string): string => `durapay:payment:${paymentId}`;
+
+export function createOrderActivities({ db, cipher, gateway, now = () => new Date() }: OrderActivityDeps) {
+  return {
+    /**
+     * Charges the card stored (encrypted) on the payment row. The card number is decrypted here only, so it
+     * never enters a workflow payload. Throws PaymentDeclined for declines; other errors are retried.
+     */
+    async chargePayment(input: {
+      orderId: string;
+      paymentId: string;
+      amount: number;
+      currency: string;
+    }): Promise<string> {
+      const payment = await findPayment(db, input.paymentId);
+      if (!payment || payment.order_id !== input.orderId || !payment.card_number_enc) {
+        throw ApplicationFailure.nonRetryable(
+          `payment ${input.paymentId} has no card on record`,
+          PAYMENT_INVALID,
+        );
+      }
+      if (parseDbDecimal(payment.payment_amount, input.currency) !== input.amount) {
+        throw ApplicationFailure.nonRetryable(
+          `payment ${input.paymentId} amount differs from its record`,
+          PAYMENT_INVALID,
+        );
+      }
+      const cardNumber = cipher.decrypt(payment.card_number_enc, {
+        table: PAYMENTS,
+        column: CARD_NUMBER_COLUMN,
+        rowId: payment.payment_id,
+      });
+      const result = await gateway.charge({
+        idempotencyKey: paymentIdempotencyKey(input.paymentId),
+        amount: input.amount,
+        currency: input.currency,
+        cardNumber,
+      });
+      if (result.status === 'declined')
+        throw ApplicationFailure.nonRetryable(result.reason, PAYMENT_DECLINED);
+      return result.chargeId;
+    },
+
+    async recordPaymentResult(input: { orderId: string; payment: PaymentSummary }): Promise<void> {
+      const { status, failureReason } = input.payment;
+      if (status === 'PENDING') throw ApplicationFailure.nonRetryable('only final payments are recorded');
+      await settlePayment(
+        db,
+        { orderId: input.orderId, paymentId: input.payment.paymentId, status, failureReason },
+        now(),
+      );
+    },
+
+    async recordOrderStatus(input: { orderId: string; status: OrderStatus }): Promise<void> {
+      await closeOrderRow(db, input.orderId, input.status, now());
+    },
+  };
+}

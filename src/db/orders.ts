@@ -1,0 +1,222 @@
+/**
+ * The orders read model in MySQL: what GET endpoints and exports read, and what the order workflow's
+ * activities write. Every write is safe to repeat, because activities run at least once.
+ */
+import type { Knex } from 'knex';
+import type { Db } from './knex';
+import type { FieldCipher } from '../crypto/field-cipher';
+import { maskedCard } from '../domain/cards';
+import { toDbDecimal } from '../domain/money';
+import type { OrderStatus, PaymentStatus } from '../domain/orders/order-state';
+
+export interface OrderRow {
+  order_id: string;
+  order_amount: string;
+  amount_paid: string;
+  currency: string;
+  order_status: OrderStatus;
+  customer_id: string | null;
+  customer_email_enc: string | null;
+  customer_name_enc: string | null;
+  payment_deadline: Date | null;
+  request_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PaymentRow {
+  payment_id: string;
+  order_id: string;
+  payment_amount: string;
+  payment_status: PaymentStatus;
+  payment_method: string;
+  card_brand: string | null;
+  card_last4: string | null;
+  card_number_enc: string | null;
+  failure_reason: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const ORDERS = 'orders';
+export const PAYMENTS = 'payments';
+
+export interface NewOrder {
+  orderId: string;
+  amount: number;
+  currency: string;
+  customer?: { id?: string; email?: string; name?: string };
+  paymentDeadline?: Date;
+  requestHash?: string;
+}
+
+/** A PENDING order row; customer contact details are sealed to their cell. */
+export function newOrderRow(order: NewOrder, cipher: FieldCipher, now: Date): Omit<OrderRow, 'amount_paid'> {
+  const seal = (column: string, value: string | undefined) =>
+    value === undefined ? null : cipher.encrypt(value, { table: ORDERS, column, rowId: order.orderId });
+  return {
+    order_id: order.orderId,
+    order_amount: toDbDecimal(order.amount, order.currency),
+    currency: order.currency,
+    order_status: 'PENDING',
+    customer_id: order.customer?.id ?? null,
+    customer_email_enc: seal('customer_email_enc', order.customer?.email),
+    customer_name_enc: seal('customer_name_enc', order.customer?.name),
+    payment_deadline: order.paymentDeadline ?? null,
+    request_hash: order.requestHash ?? null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+export interface NewCardPayment {
+  paymentId: string;
+  orderId: string;
+  amount: number;
+  currency: string;
+  cardNumber: string;
+  idempotencyKey?: string;
+  requestHash?: string;
+}
+
+/** A PENDING card payment row: the number sealed to its cell, only brand and last 4 in clear. */
+export function newCardPaymentRow(payment: NewCardPayment, cipher: FieldCipher, now: Date): PaymentRow {
+  const { brand, last4 } = maskedCard(payment.cardNumber);
+  return {
+    payment_id: payment.paymentId,
+    order_id: payment.orderId,
+    payment_amount: toDbDecimal(payment.amount, payment.currency),
+    payment_status: 'PENDING',
+    payment_method: 'CARD',
+    card_brand: brand,
+    card_last4: last4,
+    card_number_enc: cipher.encrypt(payment.cardNumber, {
+      table: PAYMENTS,
+      column: CARD_NUMBER_COLUMN,
+      rowId: payment.paymentId,
+    }),
+    failure_reason: null,
+    idempotency_key: payment.idempotencyKey ?? null,
+    request_hash: payment.requestHash ?? null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+export const CARD_NUMBER_COLUMN = 'card_number_enc';
+
+export async function findOrder(db: Db | Knex.Transaction, orderId: string): Promise<OrderRow | undefined> {
+  return db<OrderRow>(ORDERS).where({ order_id: orderId }).first();
+}
+
+export async function findPayment(db: Db, paymentId: string): Promise<PaymentRow | undefined> {
+  return db<PaymentRow>(PAYMENTS).where({ payment_id: paymentId }).first();
+}
+
+export async function findPaymentByIdempotencyKey(
+  db: Db,
+  orderId: string,
+  idempotencyKey: string,
+): Promise<PaymentRow | undefined> {
+  return db<PaymentRow>(PAYMENTS).where({ order_id: orderId, idempotency_key: idempotencyKey }).first();
+}
+
+export async function listPayments(db: Db, orderId: string): Promise<PaymentRow[]> {
+  return db<PaymentRow>(PAYMENTS)
+    .where({ order_id: orderId })
+    .orderBy([{ column: 'created_at' }, 'payment_id']);
+}
+
+/** Keyset pagination on (created_at, order_id): stable under concurrent inserts, no OFFSET scans. */
+export async function listOrders(
+  db: Db,
+  query: {
+    status?: OrderStatus;
+    customerId?: string;
+    limit: number;
+    after?: { createdAt: Date; orderId: string };
+  },
+): Promise<OrderRow[]> {
+  const rows = db<OrderRow>(ORDERS)
+    .modify((builder) => {
+      if (query.status) void builder.where('order_status', query.status);
+      if (query.customerId) void builder.where('customer_id', query.customerId);
+      if (query.after) {
+        const { createdAt, orderId } = query.after;
+        void builder.where((w) =>
+          w
+            .where('created_at', '<', createdAt)
+            .orWhere((same) => same.where('created_at', createdAt).where('order_id', '<', orderId)),
+        );
+      }
+    })
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'order_id', order: 'desc' },
+    ])
+    .limit(query.limit);
+  return rows;
+}
+
+/** Inserts a new order; false when the ID exists already (the caller decides whether that is a retry). */
+export async function insertOrder(db: Db, row: Omit<OrderRow, 'amount_paid'>): Promise<boolean> {
+  return insertUnlessDuplicate(db(ORDERS).insert({ ...row, amount_paid: '0' }));
+}
+
+/** Inserts a payment; false when its ID, or its Idempotency-Key on that order, exists already. */
+export async function insertPayment(db: Db, row: PaymentRow): Promise<boolean> {
+  return insertUnlessDuplicate(db(PAYMENTS).insert(row));
+}
+
+/** Unlike INSERT IGNORE, only a duplicate key is tolerated: CHECK and foreign-key violations still throw. */
+async function insertUnlessDuplicate(insert: Knex.QueryBuilder): Promise<boolean> {
+  try {
+    await insert;
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+    throw error;
+  }
+}
+
+/**
+ * Settles a PENDING payment and recomputes what the order has been paid from its completed payments.
+ * Recomputing (rather than adding) makes a repeated or reordered call harmless; the CHECK constraint on
+ * orders refuses any total above the order amount.
+ */
+export async function settlePayment(
+  db: Db,
+  settlement: { orderId: string; paymentId: string; status: 'COMPLETED' | 'FAILED'; failureReason?: string },
+  now: Date,
+): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx<PaymentRow>(PAYMENTS)
+      .where({ payment_id: settlement.paymentId, order_id: settlement.orderId, payment_status: 'PENDING' })
+      .update({
+        payment_status: settlement.status,
+        failure_reason: settlement.failureReason ?? null,
+        updated_at: now,
+      });
+    await trx.raw(
+      `UPDATE orders o
+          SET o.amount_paid = (SELECT COALESCE(SUM(p.payment_amount), 0) FROM payments p
+                                WHERE p.order_id = o.order_id AND p.payment_status = 'COMPLETED'),
+              o.updated_at = ?
+        WHERE o.order_id = ?`,
+      [now, settlement.orderId],
+    );
+    await trx<OrderRow>(ORDERS)
+      .where({ order_id: settlement.orderId, order_status: 'PENDING' })
+      .whereRaw('amount_paid = order_amount')
+      .update({ order_status: 'COMPLETED', updated_at: now });
+  });
+}
+
+/** Moves a PENDING order to a final status; a final order keeps the status it has. */
+export async function closeOrderRow(db: Db, orderId: string, status: OrderStatus, now: Date): Promise<void> {
+  await db<OrderRow>(ORDERS)
+    .where({ order_id: orderId, order_status: 'PENDING' })
+    .update({ order_status: status, updated_at: now });
+}
