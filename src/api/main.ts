@@ -2,15 +2,17 @@ import { Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
+import { createFieldCipher } from '../crypto';
 import { createApp } from './app';
 
-async function main(): Promise<void> {
+function main(): void {
   const config = loadConfig();
   const logger = createLogger({ service: 'api' });
   const db = createDb(config.databaseUrl);
   // lazy: the API starts (and /health reports it) even while Temporal is still coming up
   const temporal = Connection.lazy(config.temporal.connection);
-  const app = createApp({ db, temporal, logger, maxBodyBytes: config.maxBodyBytes });
+  const cipher = createFieldCipher(config, (message) => logger.warn(message));
+  const app = createApp({ config, db, connection: temporal, cipher, logger });
   const server = app.listen(config.port, () => logger.info('listening', { port: config.port }));
 
   const shutdown = (signal: string) => {
@@ -24,7 +26,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-main().catch((error: unknown) => {
+try {
+  main();
+} catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
-});
+}

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
+import { parseIsoDuration } from '../domain/durations';
 
 /** The one typed view of the environment. Everything else receives a Config; nothing else reads process.env. */
 export interface Config {
@@ -16,6 +17,14 @@ export interface Config {
   };
   /** Raw key-ring spec (`id:base64,…`, first is active); undefined means "generate a development key". */
   fieldKeys: string | undefined;
+  orders: {
+    /** Payment window of a new order unless the request names one. */
+    defaultDeadlineMs: number;
+    /** How long `POST /orders/:id/payments?wait=true` waits for the outcome before answering 202. */
+    paymentWaitMs: number;
+  };
+  /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
+  gatewayLatencyMs: number;
 }
 
 export class ConfigError extends Error {
@@ -61,7 +70,26 @@ export function loadConfig(env: Env = process.env): Config {
       taskQueue: nonEmpty(env.DURAPAY_TASK_QUEUE) ?? 'durapay',
     },
     fieldKeys,
+    orders: {
+      defaultDeadlineMs: parseDuration(env.DURAPAY_PAYMENT_DEADLINE ?? 'P7D', 'DURAPAY_PAYMENT_DEADLINE'),
+      paymentWaitMs: parseMillis(env.DURAPAY_PAYMENT_WAIT_MS ?? '10000', 'DURAPAY_PAYMENT_WAIT_MS'),
+    },
+    gatewayLatencyMs: parseMillis(env.DURAPAY_GATEWAY_LATENCY_MS ?? '0', 'DURAPAY_GATEWAY_LATENCY_MS'),
   };
+}
+
+function parseDuration(value: string, name: string): number {
+  try {
+    return parseIsoDuration(value);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+}
+
+function parseMillis(value: string, name: string): number {
+  if (!/^\d{1,9}$/.test(value))
+    throw new ConfigError(`${name} must be a whole number of milliseconds, not "${value}"`);
+  return Number(value);
 }
 
 function parseNodeEnv(value: string | undefined): Config['env'] {

@@ -140,24 +140,16 @@ export async function listOrders(
   },
 ): Promise<OrderRow[]> {
   const rows = db<OrderRow>(ORDERS)
-    .modify((builder) => {
-      if (query.status) void builder.where('order_status', query.status);
-      if (query.customerId) void builder.where('customer_id', query.customerId);
-      if (query.after) {
-        const { createdAt, orderId } = query.after;
-        void builder.where((w) =>
-          w
-            .where('created_at', '<', createdAt)
-            .orWhere((same) => same.where('created_at', createdAt).where('order_id', '<', orderId)),
-        );
-      }
-    })
     .orderBy([
       { column: 'created_at', order: 'desc' },
       { column: 'order_id', order: 'desc' },
     ])
     .limit(query.limit);
-  return rows;
+  if (query.status) void rows.where('order_status', query.status);
+  if (query.customerId) void rows.where('customer_id', query.customerId);
+  if (query.after)
+    void rows.whereRaw('(created_at, order_id) < (?, ?)', [query.after.createdAt, query.after.orderId]);
+  return await rows;
 }
 
 /** Inserts a new order; false when the ID exists already (the caller decides whether that is a retry). */

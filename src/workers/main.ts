@@ -3,6 +3,8 @@ import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
 import { createActivities } from '../activities';
+import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
+import { createFieldCipher } from '../crypto';
 
 /**
  * The worker process. On SIGINT/SIGTERM the SDK stops polling, lets in-flight activities finish for up to
@@ -22,7 +24,11 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({ db }),
+      activities: createActivities({
+        db,
+        cipher: createFieldCipher(config, (message) => logger.warn(message)),
+        gateway: createSimulatedGateway({ latencyMs: config.gatewayLatencyMs }),
+      }),
       shutdownGraceTime: '30s',
     });
     logger.info('worker started', {

@@ -1,24 +1,18 @@
 import { Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createApp } from '../../src/api/app';
 import { createDb } from '../../src/db/knex';
-import { createLogger } from '../../src/logging/logger';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { listen, type RunningApp } from '../support/http';
+import { startTestApi, type TestApi } from '../support/api';
 import { createDevServerEnv } from '../support/temporal';
-
-const silent = createLogger({}, { write: () => undefined });
 
 describe('API foundation against the real dev server and MariaDB', () => {
   let env: TestWorkflowEnvironment;
   let database: TestDatabase;
-  let api: RunningApp;
+  let api: TestApi;
 
   beforeAll(async () => {
     [env, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
-    api = await listen(
-      createApp({ db: database.db, temporal: env.connection, logger: silent, maxBodyBytes: 1024 }),
-    );
+    api = await startTestApi({ db: database.db, connection: env.connection }, { DURAPAY_MAX_BODY: '1kb' });
   });
 
   afterAll(async () => {
@@ -40,9 +34,7 @@ describe('API foundation against the real dev server and MariaDB', () => {
     const deadDb = createDb('mysql://nobody:nothing@127.0.0.1:1/none');
     // No retry interceptor: the SDK's retry timer would outlive close() and crash the test process.
     const deadTemporal = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
-    const broken = await listen(
-      createApp({ db: deadDb, temporal: deadTemporal, logger: silent, maxBodyBytes: 1024 }),
-    );
+    const broken = await startTestApi({ db: deadDb, connection: deadTemporal });
     try {
       const response = await fetch(`${broken.baseUrl}/health`);
       expect(response.status).toBe(503);

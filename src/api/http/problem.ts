@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { DomainError } from '../../domain/errors';
 import type { Logger } from '../../logging/logger';
 
 /**
@@ -47,6 +48,9 @@ export function problemMiddleware(logger: Logger) {
 /** Koa, its router and the body parser throw errors carrying a 4xx status (413, 400 for bad JSON, 405 …). */
 function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
+  if (error instanceof DomainError) {
+    return new Problem(422, 'Unprocessable Content', error.message, { code: error.code });
+  }
   const status = (error as { status?: unknown } | undefined)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new Problem(

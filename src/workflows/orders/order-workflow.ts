@@ -101,7 +101,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     },
     {
       // Refuse synchronously what would be refused anyway; a duplicate is answered with its first outcome.
-      validator: (attempt) => {
+      validator: (attempt: PaymentAttempt) => {
         if (order.payments.some((payment) => payment.paymentId === attempt.paymentId)) return;
         const refusal = refusalFor(order, attempt);
         if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
@@ -125,7 +125,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
     if (order.status !== 'PENDING') break;
     // Queued signal attempts travel to the next run; attempts an update waits on are finished here first.
-    if (shouldContinueAsNew(attemptsThisRun, input.maxAttemptsPerRun) && allHandlersFinished() && !cancelRequested) {
+    if (
+      shouldContinueAsNew(attemptsThisRun, input.maxAttemptsPerRun) &&
+      allHandlersFinished() &&
+      !cancelRequested
+    ) {
       await continueAsNew<typeof orderWorkflow>({
         ...input,
         amountPaid: order.amountPaid,
@@ -173,8 +177,9 @@ async function charge(order: OrderState, attempt: PaymentAttempt): Promise<Payme
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
     // A decline names its reason. Retries exhausted fail this payment, never the order: the client may retry.
-    const declined = error.cause instanceof ApplicationFailure && error.cause.type === PAYMENT_DECLINED;
-    const reason = declined ? (error.cause as ApplicationFailure).message : 'gateway_unavailable';
+    const cause = error.cause;
+    const declined = cause instanceof ApplicationFailure && cause.type === PAYMENT_DECLINED;
+    const reason = declined ? cause.message : 'gateway_unavailable';
     return { ...attempt, status: 'FAILED', failureReason: reason };
   }
 }

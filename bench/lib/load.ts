@@ -1,0 +1,178 @@
+/**
+ * One autocannon instance whose connections each cycle through a fixed list of steps (for example five reads
+ * then a write), with latency, status codes and lost requests kept per kind of step.
+ *
+ * autocannon's own histogram mixes every request of an instance, so each step measures itself: its
+ * setupRequest runs right before the request is written and its onResponse when the response is parsed,
+ * both on the load generator's event loop, exactly where autocannon takes its own timings. A request that
+ * never gets an answer (timeout, reset or refused socket) is noticed when its connection builds the next one
+ * and is counted as lost for its kind.
+ */
+import autocannon from 'autocannon';
+import { bump, LatencyRecorder } from './stats';
+
+export interface StepRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+/** What one connection remembers between its requests (autocannon's context is reset every cycle). */
+export interface ConnectionState {
+  inFlight?: { kind: string; startedAt: number };
+  [key: string]: unknown;
+}
+
+export interface Step {
+  kind: string;
+  build(connection: ConnectionState): StepRequest;
+  /** Sees every answer of this step, for example to remember an ID for a later step. */
+  onResponse?(status: number, body: string, connection: ConnectionState): void;
+}
+
+export interface KindStats {
+  latency: LatencyRecorder;
+  statuses: Map<number, number>;
+  /** Requests sent that got no response: timeouts and socket errors. */
+  lost: number;
+  /** A few response bodies per unexpected status, to say what went wrong. */
+  errorSamples: Map<number, string[]>;
+}
+
+export interface LoadResult {
+  title: string;
+  connections: number;
+  elapsedS: number;
+  kinds: Map<string, KindStats>;
+  /** autocannon's own totals for the whole instance, as a cross-check of the per-kind numbers. */
+  totals: {
+    responses: number;
+    requestsPerSecondMean: number;
+    latencyP50: number;
+    latencyP99: number;
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  };
+}
+
+export interface LoadOptions {
+  title: string;
+  url: URL;
+  connections: number;
+  durationS: number;
+  timeoutS: number;
+  steps: Step[];
+  onTick?: (elapsedS: number, responses: number) => void;
+}
+
+export const emptyKindStats = (): KindStats => ({
+  latency: new LatencyRecorder(),
+  statuses: new Map(),
+  lost: 0,
+  errorSamples: new Map(),
+});
+
+export function countNon2xx(stats: KindStats): number {
+  let count = 0;
+  for (const [status, n] of stats.statuses) if (status < 200 || status > 299) count += n;
+  return count;
+}
+
+export function countResponses(stats: KindStats): number {
+  let count = 0;
+  for (const n of stats.statuses.values()) count += n;
+  return count;
+}
+
+interface Context {
+  connection?: ConnectionState;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const kinds = new Map<string, KindStats>();
+  const statsOf = (kind: string) => {
+    let stats = kinds.get(kind);
+    if (!stats) kinds.set(kind, (stats = emptyKindStats()));
+    return stats;
+  };
+  for (const step of options.steps) statsOf(step.kind);
+
+  // autocannon deep-clones the request list for every connection, keeping shared references shared: each
+  // connection gets its own copy of this object, seen by all of its steps.
+  const perConnection: ConnectionState = {};
+  const requests = options.steps.map((step) => ({
+    connection: perConnection,
+    setupRequest: (request: autocannon.Request & { connection?: ConnectionState }, context: object) => {
+      const connection = request.connection!;
+      (context as Context).connection = connection;
+      if (connection.inFlight) statsOf(connection.inFlight.kind).lost += 1;
+      const built = step.build(connection);
+      connection.inFlight = { kind: step.kind, startedAt: performance.now() };
+      const body = built.body === undefined ? undefined : JSON.stringify(built.body);
+      return {
+        ...request,
+        method: built.method,
+        path: built.path,
+        body,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      };
+    },
+    onResponse: (status: number, body: string, context: object) => {
+      const connection = (context as Context).connection;
+      const inFlight = connection?.inFlight;
+      if (!connection || !inFlight) return;
+      connection.inFlight = undefined;
+      const stats = statsOf(inFlight.kind);
+      stats.latency.record(performance.now() - inFlight.startedAt);
+      bump(stats.statuses, status);
+      if (status < 200 || status > 299) {
+        const samples = stats.errorSamples.get(status) ?? [];
+        if (samples.length < 3) stats.errorSamples.set(status, [...samples, body.slice(0, 300)]);
+      }
+      step.onResponse?.(status, body, connection);
+    },
+  }));
+
+  const started = performance.now();
+  let responses = 0;
+  const instance = autocannon({
+    title: options.title,
+    url: options.url.origin,
+    connections: options.connections,
+    duration: options.durationS,
+    timeout: options.timeoutS,
+    requests: requests as autocannon.Request[],
+  });
+  instance.on('response', () => (responses += 1));
+  const ticker = setInterval(
+    () => options.onTick?.((performance.now() - started) / 1000, responses),
+    10_000,
+  );
+  let result: autocannon.Result;
+  try {
+    result = await new Promise<autocannon.Result>((resolve, reject) => {
+      instance.once('done', resolve);
+      instance.once('error', reject);
+    });
+  } finally {
+    clearInterval(ticker);
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+
+  return {
+    title: options.title,
+    connections: options.connections,
+    elapsedS,
+    kinds,
+    totals: {
+      responses,
+      requestsPerSecondMean: result.requests.average,
+      latencyP50: result.latency.p50,
+      latencyP99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+    },
+  };
+}

@@ -1,0 +1,362 @@
+/**
+ * What the orders API does, between HTTP and the rest: the read model in MySQL answers reads; writes go to
+ * MySQL first and then to the order's workflow. Every workflow call "starts if missing" (start, signal-with-
+ * start, update-with-start), so an order whose workflow is not running yet (an import, or a create whose
+ * start failed half-way) heals on first use, and a retried request never starts a second workflow.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { FieldCipher } from '../../crypto/field-cipher';
+import type { Db } from '../../db/knex';
+import {
+  findOrder,
+  findPayment,
+  findPaymentByIdempotencyKey,
+  insertOrder,
+  insertPayment,
+  listOrders,
+  listPayments,
+  newCardPaymentRow,
+  newOrderRow,
+  settlePayment,
+  type OrderRow,
+  type PaymentRow,
+} from '../../db/orders';
+import { formatAmount, parseDbDecimal } from '../../domain/money';
+import type { PaymentOutcome } from '../../domain/orders/order-state';
+import { CUSTOMER_ID, ORDER_STATUS } from '../../workflows/search-attributes';
+import {
+  cancelOrderSignal,
+  orderWorkflowId,
+  paymentAttemptSignal,
+  submitPaymentUpdate,
+  type OrderWorkflowInput,
+} from '../../workflows/orders/messages';
+import type { orderWorkflow } from '../../workflows/orders/order-workflow';
+import { Problem } from '../http/problem';
+import {
+  completePayment,
+  encodeCursor,
+  invalid,
+  type CreateOrderCommand,
+  type ListOrdersQuery,
+  type PaymentCommandDraft,
+} from './requests';
+import { orderView, paymentView } from './views';
+
+export interface OrderServiceDeps {
+  db: Db;
+  client: Client;
+  cipher: FieldCipher;
+  taskQueue: string;
+  /** How long `?wait=true` waits for a payment's outcome before answering 202. */
+  paymentWaitMs: number;
+  /** Payment window of an order stored without a deadline (an import), counted from its first use. */
+  defaultDeadlineMs: number;
+  now?: () => Date;
+}
+
+export type OrderServiceResult<T> = { status: number; body: T; location?: string };
+
+export function createOrderService(deps: OrderServiceDeps) {
+  const { db, client, cipher, taskQueue, paymentWaitMs, defaultDeadlineMs, now = () => new Date() } = deps;
+  const ORDER_WORKFLOW = 'orderWorkflow';
+  const workflowOptions = (order: OrderRow) => ({
+    workflowId: orderWorkflowId(order.order_id),
+    taskQueue,
+    args: [workflowInput(order, new Date(now().getTime() + defaultDeadlineMs))] as [OrderWorkflowInput],
+    // One workflow chain per order, ever: a finished order's ID is never reused for a new run.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: ORDER_STATUS, value: 'PENDING' },
+      ...(order.customer_id ? [{ key: CUSTOMER_ID, value: order.customer_id }] : []),
+    ],
+    memo: { currency: order.currency, amount: order.order_amount },
+    staticSummary: `Order ${order.order_id}: ${formatAmount(parseDbDecimal(order.order_amount, order.currency), order.currency)} ${order.currency}`,
+  });
+
+  async function requireOrder(orderId: string): Promise<OrderRow> {
+    const order = await findOrder(db, orderId);
+    if (!order) throw new Problem(404, 'Not Found', `no order "${orderId}"`);
+    return order;
+  }
+
+  async function startWorkflow(order: OrderRow): Promise<void> {
+    try {
+      await client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW, {
+        ...workflowOptions(order),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    } catch (error) {
+      // Already ran to its end: the order exists and is final, which is all a create retry needs.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
+  /** A payment the workflow can no longer take (the order became final first) is failed on the record. */
+  async function refuseLate(payment: PaymentRow): Promise<never> {
+    await settlePayment(
+      db,
+      {
+        orderId: payment.order_id,
+        paymentId: payment.payment_id,
+        status: 'FAILED',
+        failureReason: 'order_not_pending',
+      },
+      now(),
+    );
+    throw notPending(await requireOrder(payment.order_id), { paymentId: payment.payment_id });
+  }
+
+  return {
+    async createOrder(
+      command: CreateOrderCommand,
+    ): Promise<OrderServiceResult<ReturnType<typeof orderView>>> {
+      const orderId = command.orderId ?? `ord_${randomUUID()}`;
+      const created = now();
+      const row = newOrderRow(
+        {
+          orderId,
+          amount: command.amount,
+          currency: command.currency,
+          customer: command.customer,
+          paymentDeadline: new Date(created.getTime() + command.paymentDeadlineMs),
+          requestHash: command.requestHash,
+        },
+        cipher,
+        created,
+      );
+      const inserted = await insertOrder(db, row);
+      const order = await requireOrder(orderId);
+      if (!inserted && order.request_hash !== command.requestHash) {
+        throw new Problem(409, 'Conflict', `order "${orderId}" exists with a different body`);
+      }
+      await startWorkflow(order);
+      return { status: inserted ? 201 : 200, body: orderView(order, []), location: `/orders/${orderId}` };
+    },
+
+    async getOrder(orderId: string) {
+      const order = await requireOrder(orderId);
+      return orderView(order, await listPayments(db, orderId));
+    },
+
+    async listOrders(query: ListOrdersQuery) {
+      const rows = await listOrders(db, query);
+      const last = rows.at(-1);
+      return {
+        items: rows.map((row) => orderView(row)),
+        nextCursor: rows.length === query.limit && last ? encodeCursor(last.created_at, last.order_id) : null,
+      };
+    },
+
+    async getPayment(paymentId: string) {
+      const payment = await findPayment(db, paymentId);
+      const order = payment && (await findOrder(db, payment.order_id));
+      if (!payment || !order) throw new Problem(404, 'Not Found', `no payment "${paymentId}"`);
+      return paymentView(payment, order.currency);
+    },
+
+    async submitPayment(
+      orderId: string,
+      draft: PaymentCommandDraft,
+      options: { idempotencyKey: string | undefined; wait: boolean },
+    ): Promise<OrderServiceResult<unknown>> {
+      const order = await requireOrder(orderId);
+      const command = completePayment(draft, order.currency, now());
+
+      const replay = await findReplay(orderId, command, options.idempotencyKey);
+      if (replay)
+        return {
+          status: replay.payment_status === 'PENDING' ? 202 : 200,
+          body: paymentView(replay, order.currency),
+          location: `/payments/${replay.payment_id}`,
+        };
+
+      if (order.order_status !== 'PENDING') throw notPending(order);
+      const due =
+        parseDbDecimal(order.order_amount, order.currency) -
+        parseDbDecimal(order.amount_paid, order.currency);
+      if (command.amount > due) {
+        throw invalid(
+          `amount ${formatAmount(command.amount, order.currency)} is more than the ${formatAmount(due, order.currency)} ${order.currency} still due`,
+        );
+      }
+
+      const paymentId = command.paymentId ?? `pay_${randomUUID()}`;
+      const row = newCardPaymentRow(
+        {
+          paymentId,
+          orderId,
+          amount: command.amount,
+          currency: order.currency,
+          cardNumber: command.card.number,
+          ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+          requestHash: command.requestHash,
+        },
+        cipher,
+        now(),
+      );
+      if (!(await insertPayment(db, row))) {
+        // A concurrent twin of this request won the insert: answer as its replay.
+        const twin = await findReplay(orderId, command, options.idempotencyKey);
+        if (twin)
+          return {
+            status: 202,
+            body: paymentView(twin, order.currency),
+            location: `/payments/${twin.payment_id}`,
+          };
+        throw invalid(`paymentId "${paymentId}" is already used by another payment`);
+      }
+
+      const attempt = { paymentId, amount: command.amount };
+      const location = `/payments/${paymentId}`;
+      const accepted = { status: 202, body: { paymentId, orderId, status: 'PENDING' }, location };
+      try {
+        if (!options.wait) {
+          await client.workflow.signalWithStart<typeof orderWorkflow, [typeof attempt]>(ORDER_WORKFLOW, {
+            ...workflowOptions(order),
+            signal: paymentAttemptSignal,
+            signalArgs: [attempt],
+          });
+          return accepted;
+        }
+        const update = await client.workflow.startUpdateWithStart(submitPaymentUpdate, {
+          args: [attempt],
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW, {
+            ...workflowOptions(order),
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+        const outcome = await withTimeout(update.result(), paymentWaitMs);
+        if (!outcome) return accepted;
+        return {
+          status: 200,
+          body: paymentResultView(outcome, orderId, order.currency, command.amount),
+          location,
+        };
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return refuseLate(row);
+        if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+          // The validator refused: the workflow saw a state the read model had not caught up with yet.
+          await settlePayment(
+            db,
+            { orderId, paymentId, status: 'FAILED', failureReason: error.cause.type ?? 'refused' },
+            now(),
+          );
+          const status = error.cause.type === 'order_not_pending' ? 409 : 422;
+          throw new Problem(
+            status,
+            status === 409 ? 'Conflict' : 'Unprocessable Content',
+            error.cause.message,
+            { paymentId },
+          );
+        }
+        throw error;
+      }
+    },
+
+    async cancelOrder(orderId: string): Promise<OrderServiceResult<unknown>> {
+      const order = await requireOrder(orderId);
+      if (order.order_status === 'COMPLETED' || order.order_status === 'EXPIRED') {
+        throw new Problem(
+          409,
+          'Conflict',
+          `order ${orderId} is ${order.order_status} and cannot be cancelled`,
+        );
+      }
+      if (order.order_status === 'PENDING') {
+        try {
+          await client.workflow.signalWithStart<typeof orderWorkflow, [object]>(ORDER_WORKFLOW, {
+            ...workflowOptions(order),
+            signal: cancelOrderSignal,
+            signalArgs: [{}],
+          });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          const final = await requireOrder(orderId);
+          if (final.order_status !== 'CANCELLED') {
+            throw new Problem(
+              409,
+              'Conflict',
+              `order ${orderId} is ${final.order_status} and cannot be cancelled`,
+            );
+          }
+        }
+      }
+      return { status: 202, body: { orderId, status: 'CANCELLING' }, location: `/orders/${orderId}` };
+    },
+  };
+
+  /** The earlier payment this request repeats (same Idempotency-Key or paymentId), if its body matches. */
+  async function findReplay(
+    orderId: string,
+    command: { paymentId: string | undefined; requestHash: string },
+    idempotencyKey: string | undefined,
+  ): Promise<PaymentRow | undefined> {
+    const byKey =
+      idempotencyKey === undefined
+        ? undefined
+        : await findPaymentByIdempotencyKey(db, orderId, idempotencyKey);
+    if (byKey && byKey.request_hash !== command.requestHash) {
+      throw invalid('Idempotency-Key was already used with a different request body');
+    }
+    if (byKey) return byKey;
+    const byId = command.paymentId === undefined ? undefined : await findPayment(db, command.paymentId);
+    if (byId && (byId.order_id !== orderId || byId.request_hash !== command.requestHash)) {
+      throw invalid(`paymentId "${command.paymentId}" was already used with a different request`);
+    }
+    return byId;
+  }
+}
+
+function notPending(order: OrderRow, extensions: Record<string, unknown> = {}): Problem {
+  return new Problem(
+    409,
+    'Conflict',
+    `order ${order.order_id} is ${order.order_status}, not PENDING`,
+    extensions,
+  );
+}
+
+export function workflowInput(order: OrderRow, deadlineIfUnset: Date): OrderWorkflowInput {
+  return {
+    orderId: order.order_id,
+    currency: order.currency,
+    amount: parseDbDecimal(order.order_amount, order.currency),
+    amountPaid: parseDbDecimal(order.amount_paid, order.currency),
+    paymentDeadline: (order.payment_deadline ?? deadlineIfUnset).toISOString(),
+    ...(order.customer_id === null ? {} : { customerId: order.customer_id }),
+  };
+}
+
+function paymentResultView(outcome: PaymentOutcome, orderId: string, currency: string, amount: number) {
+  return {
+    paymentId: outcome.paymentId,
+    orderId,
+    amount: formatAmount(amount, currency),
+    currency,
+    status: outcome.status,
+    ...(outcome.failureReason === undefined ? {} : { failureReason: outcome.failureReason }),
+    order: { status: outcome.orderStatus, amountPaid: formatAmount(outcome.amountPaid, currency) },
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,39 @@
+/** Response bodies: amounts as decimal strings in the major unit, cards only as brand and last 4. */
+import type { OrderRow, PaymentRow } from '../../db/orders';
+import { formatAmount, parseDbDecimal } from '../../domain/money';
+
+export function orderView(order: OrderRow, payments?: PaymentRow[]) {
+  const amount = parseDbDecimal(order.order_amount, order.currency);
+  const amountPaid = parseDbDecimal(order.amount_paid, order.currency);
+  return {
+    orderId: order.order_id,
+    status: order.order_status,
+    amount: formatAmount(amount, order.currency),
+    currency: order.currency,
+    amountPaid: formatAmount(amountPaid, order.currency),
+    amountDue: formatAmount(amount - amountPaid, order.currency),
+    ...(order.customer_id === null ? {} : { customer: { id: order.customer_id } }),
+    paymentDeadline: order.payment_deadline?.toISOString() ?? null,
+    createdAt: order.created_at.toISOString(),
+    updatedAt: order.updated_at.toISOString(),
+    ...(payments ? { payments: payments.map((payment) => paymentView(payment, order.currency)) } : {}),
+  };
+}
+
+export function paymentView(payment: PaymentRow, currency: string) {
+  return {
+    paymentId: payment.payment_id,
+    orderId: payment.order_id,
+    amount: formatAmount(parseDbDecimal(payment.payment_amount, currency), currency),
+    currency,
+    status: payment.payment_status,
+    method: {
+      type: payment.payment_method.toLowerCase(),
+      ...(payment.card_brand === null ? {} : { brand: payment.card_brand }),
+      ...(payment.card_last4 === null ? {} : { last4: payment.card_last4 }),
+    },
+    ...(payment.failure_reason === null ? {} : { failureReason: payment.failure_reason }),
+    createdAt: payment.created_at.toISOString(),
+    updatedAt: payment.updated_at.toISOString(),
+  };
+}

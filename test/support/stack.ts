@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createOrderActivities } from '../../src/activities/orders';
+import { createSimulatedGateway, type SimulatedGateway } from '../../src/activities/orders/simulated-gateway';
+import type { FieldCipher } from '../../src/crypto/field-cipher';
+import { startTestApi, type TestApi } from './api';
+import { createTestDatabase, type TestDatabase } from './db';
+import { testCipher } from './orders';
+import { createDevServerEnv } from './temporal';
+
+/** The whole stack in one test file: real dev server, real MariaDB, a real worker and the real API. */
+export interface TestStack {
+  env: TestWorkflowEnvironment;
+  database: TestDatabase;
+  api: TestApi;
+  gateway: SimulatedGateway;
+  cipher: FieldCipher;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(): Promise<TestStack> {
+  const taskQueue = `durapay-${randomUUID()}`;
+  const [env, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
+  const cipher = testCipher();
+  const gateway = createSimulatedGateway();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../src/workflows'),
+    activities: createOrderActivities({ db: database.db, cipher, gateway }),
+  });
+  const running = worker.run();
+  const api = await startTestApi({ db: database.db, connection: env.connection, taskQueue, cipher });
+  return {
+    env,
+    database,
+    api,
+    gateway,
+    cipher,
+    async stop() {
+      await api.close();
+      worker.shutdown();
+      await running;
+      await database.drop();
+      await env.teardown();
+    },
+  };
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

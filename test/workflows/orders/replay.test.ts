@@ -1,0 +1,21 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+
+const HISTORIES = path.resolve(__dirname, '../../fixtures/histories');
+
+/**
+ * Recorded histories of real runs, replayed against today's workflow code: a change that would make running
+ * orders behave differently on replay (a non-deterministic change) fails here instead of in production.
+ */
+describe('orderWorkflow replay', () => {
+  it.each(fs.readdirSync(HISTORIES).filter((file) => file.startsWith('order-')))(
+    'replays %s',
+    async (file) => {
+      const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
+      await expect(
+        Worker.runReplayHistory({ workflowsPath: require.resolve('../../../src/workflows') }, history),
+      ).resolves.toBeUndefined();
+    },
+  );
+});
