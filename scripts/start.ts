@@ -78,7 +78,7 @@ function startDevServer(cli: string): void {
     '--db-filename',
     path.join(DEFAULT_DATA_DIR, 'temporal.sqlite'),
     '--log-level',
-    'warn',
+    'error',
     ...searchAttributes,
   ]);
 }

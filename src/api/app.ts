@@ -6,7 +6,7 @@ import type { FieldCipher } from '../crypto/field-cipher';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logging/logger';
 import { docsRoutes } from './docs/routes';
-import { problemMiddleware } from './http/problem';
+import { Problem, problemMiddleware } from './http/problem';
 import { healthRoutes } from './health/routes';
 import { createOrderService } from './orders/order-service';
 import { orderRoutes } from './orders/routes';
@@ -34,6 +34,7 @@ export function createApp({ config, db, connection, cipher, logger }: AppDeps): 
   const app = new Koa();
   app.use(requestLog(logger));
   app.use(problemMiddleware(logger));
+  app.use(jsonBodiesOnly());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.maxBodyBytes, encoding: 'utf-8' }));
   const routers = [
     healthRoutes({ db, temporal: connection }),
@@ -42,6 +43,17 @@ export function createApp({ config, db, connection, cipher, logger }: AppDeps): 
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;
+}
+
+/** A body in any other type would be silently ignored by the parser and then refused as incomplete: say why. */
+function jsonBodiesOnly(): Koa.Middleware {
+  return async (ctx, next) => {
+    const hasBody = Boolean(ctx.request.length) || ctx.get('Transfer-Encoding') !== '';
+    if (hasBody && !ctx.request.is('application/json')) {
+      throw new Problem(415, 'Unsupported Media Type', 'request bodies must be application/json');
+    }
+    await next();
+  };
 }
 
 function requestLog(logger: Logger): Koa.Middleware {

@@ -30,7 +30,7 @@ describe('API foundation against the real dev server and MariaDB', () => {
     });
   });
 
-  it('reports 503 and names the dependency that is down', async () => {
+  it('reports 503 and names the dependency that is down; requests needing it get a 503 problem', async () => {
     const deadDb = createDb('mysql://nobody:nothing@127.0.0.1:1/none');
     // No retry interceptor: the SDK's retry timer would outlive close() and crash the test process.
     const deadTemporal = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
@@ -42,6 +42,15 @@ describe('API foundation against the real dev server and MariaDB', () => {
         status: 'unavailable',
         checks: { database: { status: 'down' }, temporal: { status: 'down' } },
       });
+
+      const create = await fetch(`${broken.baseUrl}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: '1.00', currency: 'USD' }),
+      });
+      expect(create.status).toBe(503);
+      expect(create.headers.get('retry-after')).toBe('5');
+      expect(await create.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
     } finally {
       await broken.close();
       await deadDb.destroy();
@@ -91,5 +100,22 @@ describe('API foundation against the real dev server and MariaDB', () => {
     const response = await fetch(`${api.baseUrl}/health`, { method: 'DELETE' });
     expect(response.status).toBe(405);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('answers a non-JSON body with a problem+json 415 and an unknown method with 501', async () => {
+    const text = await fetch(`${api.baseUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'amount=1',
+    });
+    expect(text.status).toBe(415);
+    expect(await text.json()).toMatchObject({
+      status: 415,
+      detail: 'request bodies must be application/json',
+    });
+
+    const unknownMethod = await fetch(`${api.baseUrl}/orders`, { method: 'PROPFIND' });
+    expect(unknownMethod.status).toBe(501);
+    expect(unknownMethod.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 });

@@ -149,7 +149,8 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       const orderId = await newOrder('50.00');
       const accepted = await call('POST', `/orders/${orderId}/payments`, { amount: '20.00', method: card() });
       expect(accepted.status).toBe(202);
-      expect(accepted.body).toEqual({ paymentId: expect.any(String), orderId, status: 'PENDING' });
+      expect(accepted.body).toMatchObject({ paymentId: expect.any(String), orderId, status: 'PENDING' });
+      expect(accepted.body.method).toEqual({ type: 'card', brand: 'visa', last4: '4242' });
       expect(accepted.location).toBe(`/payments/${accepted.body.paymentId}`);
 
       const settled = await eventually(

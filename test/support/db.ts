@@ -14,9 +14,9 @@ export interface TestDatabase {
  * sharing rows. Named `<database>_t_<random>`, which the local server's app user may create.
  */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const serverUrl = process.env.DATABASE_URL;
+  const serverUrl = process.env.DURAPAY_TEST_DATABASE_URL;
   if (!serverUrl)
-    throw new Error('DATABASE_URL is not set: run the tests through jest (globalSetup sets it)');
+    throw new Error('DURAPAY_TEST_DATABASE_URL is not set: run the tests through jest (globalSetup sets it)');
   const name = `${parseDatabaseUrl(serverUrl).database}_t_${randomBytes(4).toString('hex')}`;
   const admin = createDb(serverUrl, { max: 1 });
   await admin.raw('CREATE DATABASE ??', [name]);

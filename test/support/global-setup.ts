@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DATA_DIR, LOCAL_DATABASE_URL } from '../../src/config';
+import { DEFAULT_DATA_DIR } from '../../src/config';
 import { ensureTemporalCli, ensureTemporalTestServer } from '../../scripts/lib/temporal-binaries';
 import { ensureMariaDbInstalled, isDatabaseReachable, startLocalMariaDb } from '../../scripts/lib/mariadb';
-import { LOCAL_MARIADB } from '../../scripts/lib/local-stack';
+import { TEST_DATABASE_URL, TEST_MARIADB } from '../../scripts/lib/local-stack';
 
 /**
  * Runs once before all test files: makes sure the real servers the tests use exist, and exports their
  * locations through the environment that every test worker inherits.
  * - Temporal CLI (dev server) and time-skipping test server binaries, fetched once into .tools/.
- * - MariaDB: DATABASE_URL if it answers, else the project-local server (started here, stopped in teardown).
+ * - MariaDB: DURAPAY_TEST_DATABASE_URL if set (each test file creates its own database there), else a project-local test
+ *   server with its own port and data folder (started here, stopped in teardown).
  */
 export default async function globalSetup(): Promise<void> {
   const logFile = path.join(DEFAULT_DATA_DIR, 'logs', 'test-setup.log');
@@ -23,13 +24,13 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_CLI_PATH = await ensureTemporalCli(say);
   process.env.TEMPORAL_TEST_SERVER_PATH = await ensureTemporalTestServer(say);
 
-  const configuredUrl = process.env.DATABASE_URL;
-  const url = configuredUrl ?? LOCAL_DATABASE_URL;
+  const configuredUrl = process.env.DURAPAY_TEST_DATABASE_URL;
+  const url = configuredUrl ?? TEST_DATABASE_URL;
   if (!(await isDatabaseReachable(url))) {
-    if (configuredUrl) throw new Error('DATABASE_URL is set but the database does not answer');
+    if (configuredUrl) throw new Error('DURAPAY_TEST_DATABASE_URL is set but the database does not answer');
     await ensureMariaDbInstalled(say);
     say('starting the project-local MariaDB');
-    globalThis.__DURAPAY_MARIADB__ = await startLocalMariaDb({ ...LOCAL_MARIADB, log });
+    globalThis.__DURAPAY_MARIADB__ = await startLocalMariaDb({ ...TEST_MARIADB, log });
   }
-  process.env.DATABASE_URL = url;
+  process.env.DURAPAY_TEST_DATABASE_URL = url;
 }

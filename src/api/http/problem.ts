@@ -33,6 +33,8 @@ export function problemMiddleware(logger: Logger) {
         logger.error('request failed', { method: ctx.method, path: ctx.path, error });
       ctx.status = problem.status;
       ctx.type = PROBLEM_CONTENT_TYPE;
+      if (problem.status === 503) ctx.set('Retry-After', '5');
+      if (problem.status === 503) ctx.set('Retry-After', '5');
       ctx.body = {
         type: 'about:blank',
         title: problem.title,
@@ -45,25 +47,49 @@ export function problemMiddleware(logger: Logger) {
   };
 }
 
-/** Koa, its router and the body parser throw errors carrying a 4xx status (413, 400 for bad JSON, 405 …). */
+/** Koa, its router and the body parser throw errors carrying a 4xx status (413, 400 for bad JSON, 405 …) or 501. */
 function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
   if (error instanceof DomainError) {
     return new Problem(422, 'Unprocessable Content', error.message, { code: error.code });
   }
   const status = (error as { status?: unknown } | undefined)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
+  if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 501)) {
     return new Problem(
       status,
       HTTP_TITLES[status] ?? 'Bad Request',
       describeClientError(status, error as Error),
     );
   }
+  if (isDependencyUnavailable(error)) {
+    return new Problem(503, 'Service Unavailable', 'the database or Temporal is unavailable; retry later');
+  }
   return new Problem(
     500,
     'Internal Server Error',
     'the server failed to handle the request; it has been logged',
   );
+}
+
+const UNAVAILABLE_CODES = new Set<unknown>([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  14, // gRPC UNAVAILABLE
+  4, // gRPC DEADLINE_EXCEEDED
+]);
+
+/** A refused connection, a lost one or a pool wait timeout, anywhere in the cause chain: retrying may work. */
+function isDependencyUnavailable(error: unknown): boolean {
+  // Duck-typed, not instanceof: errors from Node's net layer may come from another realm (as under jest).
+  let cause = error as { name?: unknown; code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; cause && typeof cause === 'object' && depth < 10; depth += 1) {
+    if (cause.name === 'KnexTimeoutError' || UNAVAILABLE_CODES.has(cause.code)) return true;
+    cause = cause.cause as typeof cause;
+  }
+  return false;
 }
 
 function describeClientError(status: number, error: Error): string {
@@ -83,4 +109,5 @@ const HTTP_TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  501: 'Not Implemented',
 };

@@ -30,7 +30,6 @@ import {
   type PaymentRow,
 } from '../../db/orders';
 import { formatAmount, parseDbDecimal } from '../../domain/money';
-import type { PaymentOutcome } from '../../domain/orders/order-state';
 import { CUSTOMER_ID, ORDER_STATUS } from '../../workflows/search-attributes';
 import {
   cancelOrderSignal,
@@ -172,12 +171,7 @@ export function createOrderService(deps: OrderServiceDeps) {
       const command = completePayment(draft, order.currency, now());
 
       const replay = await findReplay(orderId, command, options.idempotencyKey);
-      if (replay)
-        return {
-          status: replay.payment_status === 'PENDING' ? 202 : 200,
-          body: paymentView(replay, order.currency),
-          location: `/payments/${replay.payment_id}`,
-        };
+      if (replay) return paymentResponse(replay, order.currency);
 
       if (order.order_status !== 'PENDING') throw notPending(order);
       const due =
@@ -206,18 +200,12 @@ export function createOrderService(deps: OrderServiceDeps) {
       if (!(await insertPayment(db, row))) {
         // A concurrent twin of this request won the insert: answer as its replay.
         const twin = await findReplay(orderId, command, options.idempotencyKey);
-        if (twin)
-          return {
-            status: 202,
-            body: paymentView(twin, order.currency),
-            location: `/payments/${twin.payment_id}`,
-          };
+        if (twin) return paymentResponse(twin, order.currency);
         throw invalid(`paymentId "${paymentId}" is already used by another payment`);
       }
 
       const attempt = { paymentId, amount: command.amount };
-      const location = `/payments/${paymentId}`;
-      const accepted = { status: 202, body: { paymentId, orderId, status: 'PENDING' }, location };
+      const accepted = paymentResponse(row, order.currency);
       try {
         if (!options.wait) {
           await client.workflow.signalWithStart<typeof orderWorkflow, [typeof attempt]>(ORDER_WORKFLOW, {
@@ -237,11 +225,11 @@ export function createOrderService(deps: OrderServiceDeps) {
         });
         const outcome = await withTimeout(update.result(), paymentWaitMs);
         if (!outcome) return accepted;
-        return {
-          status: 200,
-          body: paymentResultView(outcome, orderId, order.currency, command.amount),
-          location,
-        };
+        // The workflow answers only after the read model is written, so the row is final here.
+        return paymentResponse((await findPayment(db, paymentId)) ?? row, order.currency, {
+          status: outcome.orderStatus,
+          amountPaid: formatAmount(outcome.amountPaid, order.currency),
+        });
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) return refuseLate(row);
         if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
@@ -337,15 +325,16 @@ export function workflowInput(order: OrderRow, deadlineIfUnset: Date): OrderWork
   };
 }
 
-function paymentResultView(outcome: PaymentOutcome, orderId: string, currency: string, amount: number) {
+/** Every payment answer has one shape: 202 while it is PENDING, 200 once final; `order` with `?wait=true`. */
+function paymentResponse(
+  payment: PaymentRow,
+  currency: string,
+  order?: { status: string; amountPaid: string },
+): OrderServiceResult<unknown> {
   return {
-    paymentId: outcome.paymentId,
-    orderId,
-    amount: formatAmount(amount, currency),
-    currency,
-    status: outcome.status,
-    ...(outcome.failureReason === undefined ? {} : { failureReason: outcome.failureReason }),
-    order: { status: outcome.orderStatus, amountPaid: formatAmount(outcome.amountPaid, currency) },
+    status: payment.payment_status === 'PENDING' ? 202 : 200,
+    body: { ...paymentView(payment, currency), ...(order ? { order } : {}) },
+    location: `/payments/${payment.payment_id}`,
   };
 }
 

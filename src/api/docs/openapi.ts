@@ -1,0 +1,646 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at `GET /openapi.json` and browsable at `GET /docs`.
+ * test/api/openapi.test.ts keeps it honest: every registered route must be here and every path here must
+ * be a route, and real responses must validate against the schemas below.
+ */
+import { ID_PATTERN } from '../orders/requests';
+
+/** The subset of JSON Schema 2020-12 (the OpenAPI 3.1 dialect) this document uses. */
+export interface JsonSchema {
+  $ref?: string;
+  type?: JsonType | JsonType[];
+  description?: string;
+  title?: string;
+  enum?: readonly (string | number | boolean | null)[];
+  const?: string | number | boolean | null;
+  default?: unknown;
+  examples?: readonly unknown[];
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  properties?: Record<string, JsonSchema>;
+  required?: readonly string[];
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  oneOf?: readonly JsonSchema[];
+  anyOf?: readonly JsonSchema[];
+  readOnly?: boolean;
+  writeOnly?: boolean;
+}
+
+type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
+
+export interface MediaTypeObject {
+  schema: JsonSchema;
+}
+
+export interface HeaderObject {
+  description?: string;
+  required?: boolean;
+  schema: JsonSchema;
+}
+
+export interface ResponseObject {
+  description: string;
+  headers?: Record<string, HeaderObject | { $ref: string }>;
+  content?: Record<string, MediaTypeObject>;
+}
+
+export interface ParameterObject {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  description?: string;
+  required?: boolean;
+  schema: JsonSchema;
+}
+
+export interface OperationObject {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  parameters?: (ParameterObject | { $ref: string })[];
+  requestBody?: { required?: boolean; description?: string; content: Record<string, MediaTypeObject> };
+  responses: Record<string, ResponseObject | { $ref: string }>;
+}
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
+
+export type PathItemObject = { parameters?: (ParameterObject | { $ref: string })[] } & Partial<
+  Record<HttpMethod, OperationObject>
+>;
+
+export interface OpenApiDocument {
+  openapi: string;
+  info: {
+    title: string;
+    version: string;
+    description?: string;
+    license?: { name: string; identifier?: string };
+  };
+  tags?: { name: string; description?: string }[];
+  paths: Record<string, PathItemObject>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    parameters?: Record<string, ParameterObject>;
+    headers?: Record<string, HeaderObject>;
+    responses?: Record<string, ResponseObject>;
+  };
+}
+
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+export const JSON_MEDIA_TYPE = 'application/json';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: JsonSchema) => ({ [JSON_MEDIA_TYPE]: { schema } });
+const problem = (description: string): ResponseObject => ({
+  description,
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: ref('Problem') } },
+});
+const responseRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const location = { Location: { $ref: '#/components/headers/Location' } };
+
+const DECIMAL = '^[0-9]+(\\.[0-9]+)?$';
+const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'] as const;
+const PAYMENT_STATUSES = ['PENDING', 'COMPLETED', 'FAILED'] as const;
+const CARD_BRANDS = [
+  'visa',
+  'mastercard',
+  'amex',
+  'discover',
+  'diners',
+  'jcb',
+  'unionpay',
+  'unknown',
+] as const;
+
+const cardDateField = (what: string, integer: JsonSchema): JsonSchema => ({
+  description: `${what}, as a JSON integer or a string of digits.`,
+  anyOf: [integer, { type: 'string', pattern: '^[0-9]{1,4}$' }],
+});
+
+export const openApiSpec = {
+  openapi: '3.1.0',
+  info: {
+    title: 'durapay',
+    version: '0.1.0',
+    description:
+      'Durable orders and card payments. Amounts are decimal strings in the major unit with exactly the ' +
+      'currency\'s decimals ("125.50" USD, "1000" JPY). Errors are RFC 9457 problem details ' +
+      '(`application/problem+json`). Card numbers and CVCs are never returned: a payment shows only the ' +
+      'card brand and last 4 digits.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  tags: [
+    { name: 'orders', description: 'Orders and their payments' },
+    { name: 'payments', description: 'Payments by ID' },
+    { name: 'operations', description: 'Health and documentation' },
+  ],
+  paths: {
+    '/health': {
+      get: {
+        operationId: 'getHealth',
+        summary: 'Health of the API and its dependencies',
+        description:
+          '200 when both the database and Temporal answer, 503 (naming the one that failed) otherwise.',
+        tags: ['operations'],
+        responses: {
+          '200': { description: 'Healthy', content: json(ref('Health')) },
+          '503': { description: 'A dependency is down', content: json(ref('Health')) },
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/orders': {
+      post: {
+        operationId: 'createOrder',
+        summary: 'Create an order',
+        description:
+          'Creates a PENDING order and starts its workflow. With a client-chosen `orderId` the call is ' +
+          'idempotent: repeating the same body answers 200 with the order, a different body 409.',
+        tags: ['orders'],
+        requestBody: { required: true, content: json(ref('CreateOrderRequest')) },
+        responses: {
+          '201': { description: 'Created', headers: location, content: json(ref('Order')) },
+          '200': {
+            description: 'The order already existed with this same body (a retry)',
+            headers: location,
+            content: json(ref('Order')),
+          },
+          '400': responseRef('BadRequest'),
+          '409': problem('An order with this `orderId` exists with a different body'),
+          '413': responseRef('ContentTooLarge'),
+          '415': responseRef('UnsupportedMediaType'),
+          '422': responseRef('UnprocessableContent'),
+          default: responseRef('Error'),
+        },
+      },
+      get: {
+        operationId: 'listOrders',
+        summary: 'List orders, newest first',
+        description:
+          'Keyset pagination: pass `nextCursor` back as `cursor` for the next page. Unknown query parameters are refused.',
+        tags: ['orders'],
+        parameters: [
+          {
+            name: 'status',
+            in: 'query',
+            description: 'Only orders in this status',
+            schema: { type: 'string', enum: ORDER_STATUSES },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'Page size',
+            schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            description: 'The `nextCursor` of the previous page, as returned (opaque)',
+            schema: { type: 'string' },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'A page of orders (without their payments)',
+            content: json(ref('OrderList')),
+          },
+          '400': responseRef('BadRequest'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/orders/{orderId}': {
+      parameters: [{ $ref: '#/components/parameters/OrderId' }],
+      get: {
+        operationId: 'getOrder',
+        summary: 'Get an order with its payments',
+        tags: ['orders'],
+        responses: {
+          '200': { description: 'The order', content: json(ref('Order')) },
+          '404': responseRef('NotFound'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/orders/{orderId}/payments': {
+      parameters: [{ $ref: '#/components/parameters/OrderId' }],
+      post: {
+        operationId: 'submitPayment',
+        summary: 'Pay (part of) an order by card',
+        description:
+          'Records the payment and hands it to the order workflow. Without `wait` the answer is 202 at ' +
+          'once; with `wait=true` it is 200 with the outcome, or 202 if the outcome takes longer than the ' +
+          'configured wait. A retry with the same `Idempotency-Key` (or the same `paymentId`) and body ' +
+          'answers with the payment recorded the first time (200 once settled, 202 while pending) and ' +
+          'charges nothing more; with a different body it is refused with 422.',
+        tags: ['orders'],
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            description: 'Makes retries safe: 1 to 255 visible ASCII characters, unique per order',
+            schema: { type: 'string', pattern: '^[!-~]{1,255}$', minLength: 1, maxLength: 255 },
+          },
+          {
+            name: 'wait',
+            in: 'query',
+            description: 'Wait for the outcome of the payment (up to a server-configured time)',
+            schema: { type: 'boolean', default: false },
+          },
+        ],
+        requestBody: { required: true, content: json(ref('CreatePaymentRequest')) },
+        responses: {
+          '200': {
+            description:
+              'Settled: the outcome after `wait=true` (with `order`), or the final payment a retry repeats',
+            headers: location,
+            content: json(ref('Payment')),
+          },
+          '202': {
+            description: 'Accepted and still PENDING (or `wait=true` ran out of time): follow `Location`',
+            headers: location,
+            content: json(ref('Payment')),
+          },
+          '400': responseRef('BadRequest'),
+          '404': responseRef('NotFound'),
+          '409': problem(
+            'The order is not PENDING (completed, cancelled or expired); may carry the `paymentId` that was refused',
+          ),
+          '413': responseRef('ContentTooLarge'),
+          '415': responseRef('UnsupportedMediaType'),
+          '422': responseRef('UnprocessableContent'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/orders/{orderId}/cancel': {
+      parameters: [{ $ref: '#/components/parameters/OrderId' }],
+      post: {
+        operationId: 'cancelOrder',
+        summary: 'Cancel a pending order',
+        description:
+          'Asks the order workflow to cancel; a payment already in flight finishes first. Cancelling a ' +
+          'cancelled order is accepted again. The request body, if any, is ignored.',
+        tags: ['orders'],
+        responses: {
+          '202': {
+            description: 'Cancellation accepted',
+            headers: location,
+            content: json(ref('CancelAccepted')),
+          },
+          '400': responseRef('BadRequest'),
+          '404': responseRef('NotFound'),
+          '409': problem('The order is COMPLETED or EXPIRED'),
+          '413': responseRef('ContentTooLarge'),
+          '415': responseRef('UnsupportedMediaType'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/payments/{paymentId}': {
+      get: {
+        operationId: 'getPayment',
+        summary: 'Get a payment',
+        tags: ['payments'],
+        parameters: [
+          {
+            name: 'paymentId',
+            in: 'path',
+            required: true,
+            description: 'Payment ID (a malformed ID is answered 404)',
+            schema: ref('Id'),
+          },
+        ],
+        responses: {
+          '200': { description: 'The payment', content: json(ref('Payment')) },
+          '404': responseRef('NotFound'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApi',
+        summary: 'This OpenAPI document',
+        tags: ['operations'],
+        responses: {
+          '200': { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) },
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/docs': {
+      get: {
+        operationId: 'getDocs',
+        summary: 'Browsable API documentation (Swagger UI)',
+        tags: ['operations'],
+        responses: {
+          '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/docs/assets/{file}': {
+      get: {
+        operationId: 'getDocsAsset',
+        summary: 'Static files of the documentation page',
+        tags: ['operations'],
+        parameters: [
+          {
+            name: 'file',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'docs.js'] },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The file',
+            content: {
+              'text/css': { schema: { type: 'string' } },
+              'text/javascript': { schema: { type: 'string' } },
+            },
+          },
+          '404': responseRef('NotFound'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+  },
+  components: {
+    parameters: {
+      OrderId: {
+        name: 'orderId',
+        in: 'path',
+        required: true,
+        description: 'Order ID (a malformed ID is answered 404)',
+        schema: ref('Id'),
+      },
+    },
+    headers: {
+      Location: { description: 'Where the resource can be read', required: true, schema: { type: 'string' } },
+    },
+    responses: {
+      BadRequest: problem(
+        'Malformed request: JSON that does not parse, a bad `Idempotency-Key`, `wait`, `status`, `limit` or ' +
+          '`cursor`, or an unknown query parameter',
+      ),
+      NotFound: problem('No such resource (or a malformed ID)'),
+      ContentTooLarge: problem('The request body is larger than the configured limit'),
+      UnsupportedMediaType: problem('The request has a body that is not application/json'),
+      UnprocessableContent: problem(
+        'The body is well-formed JSON but not a valid request: missing or unknown fields, a bad amount, ' +
+          'currency or card, an amount above what is due, or an idempotency key or ID reused with a ' +
+          'different body. Domain rule violations carry a `code`, e.g. `AMOUNT_TOO_PRECISE`, `CARD_EXPIRED`.',
+      ),
+      Error: problem('Any other error (405 wrong method, 500 …), as problem details'),
+    },
+    schemas: {
+      Id: {
+        type: 'string',
+        description:
+          "1 to 64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+        pattern: ID_PATTERN.source,
+        examples: ['ord_3f2c9a', 'INV-2026-0042'],
+      },
+      Amount: {
+        type: 'string',
+        description:
+          "Decimal string in the major unit with at most the currency's decimals; no sign, exponent or separators",
+        pattern: DECIMAL,
+        examples: ['125.50', '1000'],
+      },
+      Currency: {
+        type: 'string',
+        description: 'ISO 4217 code, upper case (funds and precious-metal codes are not supported)',
+        pattern: '^[A-Z]{3}$',
+        examples: ['USD', 'EUR', 'JPY'],
+      },
+      OrderStatus: { type: 'string', enum: ORDER_STATUSES },
+      PaymentStatus: { type: 'string', enum: PAYMENT_STATUSES },
+      Timestamp: { type: 'string', format: 'date-time' },
+      Order: {
+        type: 'object',
+        additionalProperties: false,
+        required: [
+          'orderId',
+          'status',
+          'amount',
+          'currency',
+          'amountPaid',
+          'amountDue',
+          'paymentDeadline',
+          'createdAt',
+          'updatedAt',
+        ],
+        properties: {
+          orderId: ref('Id'),
+          status: ref('OrderStatus'),
+          amount: ref('Amount'),
+          currency: ref('Currency'),
+          amountPaid: { ...ref('Amount'), description: 'Sum of the completed payments' },
+          amountDue: { ...ref('Amount'), description: 'amount − amountPaid' },
+          customer: {
+            type: 'object',
+            description: 'Only the customer ID is returned; contact details are stored encrypted',
+            additionalProperties: false,
+            required: ['id'],
+            properties: { id: ref('Id') },
+          },
+          paymentDeadline: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When a still PENDING order expires; null for an imported order not yet used',
+          },
+          createdAt: ref('Timestamp'),
+          updatedAt: ref('Timestamp'),
+          payments: {
+            type: 'array',
+            description: 'Present on a single order (oldest first), absent in lists',
+            items: ref('Payment'),
+          },
+        },
+      },
+      OrderList: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['items', 'nextCursor'],
+        properties: {
+          items: { type: 'array', items: ref('Order') },
+          nextCursor: {
+            type: ['string', 'null'],
+            description: 'Pass as `cursor` for the next page; null when this page is not full',
+          },
+        },
+      },
+      PaymentMethod: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type'],
+        properties: {
+          type: { type: 'string', enum: ['card'] },
+          brand: { type: 'string', enum: CARD_BRANDS },
+          last4: { type: 'string', pattern: '^[0-9]{4}$' },
+        },
+      },
+      Payment: {
+        type: 'object',
+        additionalProperties: false,
+        required: [
+          'paymentId',
+          'orderId',
+          'amount',
+          'currency',
+          'status',
+          'method',
+          'createdAt',
+          'updatedAt',
+        ],
+        properties: {
+          paymentId: ref('Id'),
+          orderId: ref('Id'),
+          amount: ref('Amount'),
+          currency: ref('Currency'),
+          status: ref('PaymentStatus'),
+          method: ref('PaymentMethod'),
+          failureReason: {
+            type: 'string',
+            description: 'Why a FAILED payment failed',
+            examples: ['card_declined', 'insufficient_funds', 'order_not_pending'],
+          },
+          createdAt: ref('Timestamp'),
+          updatedAt: ref('Timestamp'),
+          order: {
+            type: 'object',
+            description: 'The order right after this payment; present on `wait=true` answers',
+            additionalProperties: false,
+            required: ['status', 'amountPaid'],
+            properties: { status: ref('OrderStatus'), amountPaid: ref('Amount') },
+          },
+        },
+      },
+      CancelAccepted: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['orderId', 'status'],
+        properties: { orderId: ref('Id'), status: { type: 'string', const: 'CANCELLING' } },
+      },
+      CreateOrderRequest: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['amount', 'currency'],
+        properties: {
+          orderId: { ...ref('Id'), description: 'Client-chosen ID, which makes the create idempotent' },
+          amount: { ...ref('Amount'), description: 'Greater than zero' },
+          currency: ref('Currency'),
+          customer: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              id: ref('Id'),
+              email: { type: 'string', minLength: 1, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' },
+              name: { type: 'string', minLength: 1, maxLength: 200 },
+            },
+          },
+          paymentDeadline: {
+            type: 'string',
+            description:
+              'ISO 8601 duration from now, longer than zero and at most 366 days, in weeks, days, hours, ' +
+              'minutes and seconds (years and months have no fixed length and are refused). Defaults to a ' +
+              'server-configured window.',
+            pattern:
+              '^P(?:[0-9]+(?:\\.[0-9]+)?W)?(?:[0-9]+(?:\\.[0-9]+)?D)?' +
+              '(?:T(?:[0-9]+(?:\\.[0-9]+)?H)?(?:[0-9]+(?:\\.[0-9]+)?M)?(?:[0-9]+(?:\\.[0-9]+)?S)?)?$',
+            examples: ['P7D', 'PT36H', 'P1DT12H30M'],
+          },
+        },
+      },
+      CreatePaymentRequest: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['amount', 'method'],
+        properties: {
+          paymentId: { ...ref('Id'), description: 'Client-chosen ID, which makes the payment idempotent' },
+          amount: { ...ref('Amount'), description: 'Greater than zero and at most the amount due' },
+          method: {
+            type: 'object',
+            writeOnly: true,
+            additionalProperties: false,
+            required: ['type', 'number', 'expMonth', 'expYear', 'cvc'],
+            properties: {
+              type: { type: 'string', const: 'card' },
+              number: {
+                type: 'string',
+                description:
+                  '12 to 19 digits passing the Luhn check, optionally grouped with spaces or dashes',
+                pattern: '^[ -]*(?:[0-9][ -]*){12,19}$',
+                examples: ['4242 4242 4242 4242'],
+              },
+              expMonth: cardDateField('Expiry month 1 to 12', { type: 'integer', minimum: 1, maximum: 12 }),
+              expYear: cardDateField('Expiry year, four digits or two meaning 20YY', {
+                type: 'integer',
+                minimum: 0,
+                maximum: 9999,
+              }),
+              cvc: {
+                type: 'string',
+                description: '3 digits, or 4 for American Express; checked and never stored',
+                pattern: '^[0-9]{3,4}$',
+              },
+              holder: { type: 'string', minLength: 1, maxLength: 128 },
+            },
+          },
+        },
+      },
+      Health: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['status', 'checks'],
+        properties: {
+          status: { type: 'string', enum: ['ok', 'unavailable'] },
+          checks: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['database', 'temporal'],
+            properties: { database: ref('HealthCheck'), temporal: ref('HealthCheck') },
+          },
+        },
+      },
+      HealthCheck: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['status', 'latencyMs'],
+        properties: {
+          status: { type: 'string', enum: ['up', 'down'] },
+          latencyMs: { type: 'integer', minimum: 0 },
+          error: { type: 'string', description: 'Why the check failed, when down' },
+        },
+      },
+      Problem: {
+        type: 'object',
+        description:
+          'RFC 9457 problem details; extension members such as `code` or `paymentId` may be present',
+        required: ['type', 'title', 'status', 'detail', 'instance'],
+        properties: {
+          type: { type: 'string', description: 'Always `about:blank`: the status says what kind of problem' },
+          title: { type: 'string', examples: ['Unprocessable Content'] },
+          status: { type: 'integer', minimum: 400, maximum: 599 },
+          detail: { type: 'string', description: 'What was wrong, for a human to act on' },
+          instance: { type: 'string', description: 'The request path' },
+          code: {
+            type: 'string',
+            description: 'Machine-readable reason of a 422 from a domain rule',
+            examples: ['AMOUNT_TOO_PRECISE', 'CARD_NUMBER_INVALID', 'CURRENCY_UNKNOWN'],
+          },
+          paymentId: { ...ref('Id'), description: 'The payment a 409 or 422 refused, when one was recorded' },
+        },
+        additionalProperties: true,
+      },
+    },
+  },
+} satisfies OpenApiDocument;
