@@ -6,7 +6,8 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# npm install, not npm ci: the lock lists only the Linux builds of native packages, which npm ci rejects.
+RUN npm install --no-audit --no-fund
 # Exactly what tsconfig.build.json compiles (rootDir `.`, so src/api/main.ts -> dist/src/api/main.js).
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -17,7 +18,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime -------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# npm install with the lock, not npm ci: the lock lists only the native builds its registry served (here,
+# Linux ones), and npm ci refuses a lock that lacks any platform's optional build.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "bootstrap | installing node modules (npm ci)"
-  npm ci --no-audit --no-fund
+  echo "bootstrap | installing node modules (npm install)"
+  npm install --no-audit --no-fund
 fi
 
 command="$1"

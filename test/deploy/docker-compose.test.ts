@@ -493,11 +493,11 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('installs with npm ci, then builds, in a separate build stage', () => {
+  it('installs the locked dependencies, then builds, in a separate build stage', () => {
     expect(build).toBeDefined();
     expect(build).not.toBe(runtime);
     const commands = runs(build);
-    const install = commands.findIndex((cmd) => /\bnpm ci\b/.test(cmd) && !/--omit=dev/.test(cmd));
+    const install = commands.findIndex((cmd) => /\bnpm install\b/.test(cmd) && !/--omit=dev/.test(cmd));
     const compile = commands.findIndex((cmd) => /\bnpm run build\b/.test(cmd));
     expect(install).toBeGreaterThanOrEqual(0);
     expect(install).toBeLessThan(compile);
@@ -519,7 +519,7 @@ describe('Dockerfile', () => {
     const depsStage = stageNamed(nodeModules?.from ?? '');
     expect(depsStage).toBeDefined();
     expect(depsStage).not.toBe(build);
-    expect(runs(depsStage)).toContainEqual(expect.stringMatching(/\bnpm ci\b.*--omit=dev/));
+    expect(runs(depsStage)).toContainEqual(expect.stringMatching(/\bnpm install\b.*--omit=dev/));
   });
 
   it('runs as a non-root user', () => {

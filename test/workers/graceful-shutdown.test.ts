@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { FieldCipher } from '../../src/crypto/field-cipher';
+import { generateKeySpec, parseKeyRing } from '../../src/crypto/key-ring';
+import { startTestApi, type TestApi } from '../support/api';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { eventually } from '../support/stack';
+import { createDevServerEnv } from '../support/temporal';
+
+const REPO = path.resolve(__dirname, '../..');
+
+/**
+ * The worker main as a real process: SIGTERM while a charge is in flight lets the charge finish (the
+ * gateway answers after 3 s) before the worker exits; the next worker carries the order on from there.
+ */
+describe('worker process shutdown', () => {
+  let env: TestWorkflowEnvironment;
+  let database: TestDatabase;
+  let api: TestApi;
+  let worker: ChildProcess | undefined;
+  const keys = generateKeySpec('k1');
+  const taskQueue = `shutdown-${randomUUID()}`;
+
+  beforeAll(async () => {
+    [env, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
+    const cipher = new FieldCipher(parseKeyRing(keys, 'test'));
+    api = await startTestApi({ db: database.db, connection: env.connection, taskQueue, cipher });
+  });
+
+  afterAll(async () => {
+    worker?.kill('SIGKILL');
+    await api?.close();
+    await database?.drop();
+    await env?.teardown();
+  });
+
+  function startWorker(): { exited: Promise<number | null>; output: string[] } {
+    const output: string[] = [];
+    worker = spawn(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'src/workers/main.ts')], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: database.url,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: 'default',
+        DURAPAY_TASK_QUEUE: taskQueue,
+        DURAPAY_FIELD_KEYS: keys,
+        DURAPAY_GATEWAY_LATENCY_MS: '3000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    worker.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    worker.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker!.once('exit', resolve));
+    return { exited, output };
+  }
+
+  const started = (output: string[]) =>
+    eventually(
+      async () => output.join(''),
+      (text) => text.includes('worker started'),
+      60_000,
+    );
+
+  it('finishes the in-flight charge on SIGTERM, exits cleanly, and the next worker completes the order', async () => {
+    const first = startWorker();
+    await started(first.output);
+
+    const orderId = `ORD-${randomUUID()}`;
+    const post = (url: string, body: unknown) =>
+      fetch(`${api.baseUrl}${url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/orders', { orderId, amount: '10.00', currency: 'USD' })).status).toBe(201);
+    const payment = (await (
+      await post(`/orders/${orderId}/payments`, {
+        amount: '10.00',
+        method: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' },
+      })
+    ).json()) as { paymentId: string };
+
+    const handle = env.client.workflow.getHandle(`order:${orderId}`);
+    const events = async () => (await handle.fetchHistory()).events ?? [];
+    await eventually(events, (history) => history.some((event) => event.activityTaskStartedEventAttributes));
+    worker!.kill('SIGTERM');
+
+    expect(await first.exited).toBe(0);
+    expect(first.output.join('')).toContain('worker stopped');
+    const history = await events();
+    const charge = history.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
+    );
+    expect(
+      history.some(
+        (event) =>
+          event.activityTaskCompletedEventAttributes &&
+          String(event.activityTaskCompletedEventAttributes.scheduledEventId) === String(charge?.eventId),
+      ),
+    ).toBe(true);
+    expect(
+      history.some(
+        (event) => event.activityTaskFailedEventAttributes || event.activityTaskTimedOutEventAttributes,
+      ),
+    ).toBe(false);
+
+    const second = startWorker();
+    await started(second.output);
+    await eventually(
+      () => database.db('orders').where({ order_id: orderId }).first(),
+      (order) => order?.order_status === 'COMPLETED',
+      30_000,
+    );
+    expect(await database.db('payments').where({ payment_id: payment.paymentId }).first()).toMatchObject({
+      payment_status: 'COMPLETED',
+    });
+    worker!.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});
