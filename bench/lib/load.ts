@@ -1,6 +1,7 @@
 /**
  * One autocannon instance whose connections each cycle through a fixed list of steps (for example five reads
- * then a write), with latency, status codes and lost requests kept per kind of step.
+ * then a write), with latency, status codes and lost requests kept per kind of step. Each connection starts
+ * at a random step of the cycle, so the mix holds at every moment instead of in bursts.
  *
  * autocannon's own histogram mixes every request of an instance, so each step measures itself: its
  * setupRequest runs right before the request is written and its onResponse when the response is parsed,
@@ -8,10 +9,13 @@
  * never gets an answer (timeout, reset or refused socket) is noticed when its connection builds the next one
  * and is counted as lost for its kind.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { bump, LatencyRecorder } from './stats';
 
 export interface StepRequest {
+  /** Counts the request under another kind than its step's (a step that had to do something else). */
+  kind?: string;
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
@@ -19,7 +23,7 @@ export interface StepRequest {
 
 /** What one connection remembers between its requests (autocannon's context is reset every cycle). */
 export interface ConnectionState {
-  inFlight?: { kind: string; startedAt: number };
+  inFlight?: { kind: string; step: Step; startedAt: number };
   [key: string]: unknown;
 }
 
@@ -44,6 +48,13 @@ export interface LoadResult {
   connections: number;
   elapsedS: number;
   kinds: Map<string, KindStats>;
+  /**
+   * Event-loop delay of the load generator while it ran, ms: time a response waited for the generator, which
+   * is counted in every latency here (and in autocannon's).
+   */
+  generatorLoopDelay: { p50: number; p99: number; max: number };
+  /** Socket errors and timeouts by error code, as autocannon reports them. */
+  errorCodes: Map<string, number>;
   /** autocannon's own totals for the whole instance, as a cross-check of the per-kind numbers. */
   totals: {
     responses: number;
@@ -73,6 +84,20 @@ export const emptyKindStats = (): KindStats => ({
   errorSamples: new Map(),
 });
 
+/** One set of stats for several kinds, e.g. all writes. */
+export function mergeKindStats(...all: KindStats[]): KindStats {
+  const merged = emptyKindStats();
+  merged.latency = LatencyRecorder.merge(...all.map((stats) => stats.latency));
+  for (const stats of all) {
+    merged.lost += stats.lost;
+    for (const [status, n] of stats.statuses) bump(merged.statuses, status, n);
+    for (const [status, samples] of stats.errorSamples) {
+      merged.errorSamples.set(status, [...(merged.errorSamples.get(status) ?? []), ...samples].slice(0, 3));
+    }
+  }
+  return merged;
+}
+
 export function countNon2xx(stats: KindStats): number {
   let count = 0;
   for (const [status, n] of stats.statuses) if (status < 200 || status > 299) count += n;
@@ -101,14 +126,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // autocannon deep-clones the request list for every connection, keeping shared references shared: each
   // connection gets its own copy of this object, seen by all of its steps.
   const perConnection: ConnectionState = {};
-  const requests = options.steps.map((step) => ({
+  // Each connection starts its cycle at a random step, so 3000 connections do not write in lockstep.
+  const steps = options.steps;
+  const requests = steps.map((_, position) => ({
     connection: perConnection,
     setupRequest: (request: autocannon.Request & { connection?: ConnectionState }, context: object) => {
       const connection = request.connection!;
       (context as Context).connection = connection;
       if (connection.inFlight) statsOf(connection.inFlight.kind).lost += 1;
+      const offset = (connection.offset ??= Math.floor(Math.random() * steps.length)) as number;
+      const step = steps[(position + offset) % steps.length]!;
       const built = step.build(connection);
-      connection.inFlight = { kind: step.kind, startedAt: performance.now() };
+      connection.inFlight = { kind: built.kind ?? step.kind, step, startedAt: performance.now() };
       const body = built.body === undefined ? undefined : JSON.stringify(built.body);
       return {
         ...request,
@@ -130,33 +159,43 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         const samples = stats.errorSamples.get(status) ?? [];
         if (samples.length < 3) stats.errorSamples.set(status, [...samples, body.slice(0, 300)]);
       }
-      step.onResponse?.(status, body, connection);
+      inFlight.step.onResponse?.(status, body, connection);
     },
   }));
 
   const started = performance.now();
   let responses = 0;
-  const instance = autocannon({
-    title: options.title,
-    url: options.url.origin,
-    connections: options.connections,
-    duration: options.durationS,
-    timeout: options.timeoutS,
-    requests: requests as autocannon.Request[],
-  });
-  instance.on('response', () => (responses += 1));
-  const ticker = setInterval(
-    () => options.onTick?.((performance.now() - started) / 1000, responses),
-    10_000,
-  );
+  const errorCodes = new Map<string, number>();
+  let ticker: NodeJS.Timeout | undefined;
   let result: autocannon.Result;
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   try {
     result = await new Promise<autocannon.Result>((resolve, reject) => {
-      instance.once('done', resolve);
-      instance.once('error', reject);
+      const instance = autocannon(
+        {
+          title: options.title,
+          url: options.url.origin,
+          connections: options.connections,
+          duration: options.durationS,
+          timeout: options.timeoutS,
+          requests,
+        },
+        (error: unknown, done: autocannon.Result) =>
+          error
+            ? reject(error instanceof Error ? error : new Error('autocannon failed', { cause: error }))
+            : resolve(done),
+      );
+      instance.on('response', () => (responses += 1));
+      instance.on('reqError', (error: unknown) => {
+        const { code, message } = (error ?? {}) as { code?: string; message?: string };
+        bump(errorCodes, code ?? message ?? 'unknown');
+      });
+      ticker = setInterval(() => options.onTick?.((performance.now() - started) / 1000, responses), 10_000);
     });
   } finally {
     clearInterval(ticker);
+    loopDelay.disable();
   }
   const elapsedS = (performance.now() - started) / 1000;
 
@@ -165,6 +204,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     elapsedS,
     kinds,
+    generatorLoopDelay: {
+      p50: loopDelay.percentile(50) / 1e6,
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6,
+    },
+    errorCodes,
     totals: {
       responses,
       requestsPerSecondMean: result.requests.average,

@@ -20,6 +20,13 @@ export class LatencyRecorder {
     return this.samples.length;
   }
 
+  /** A recorder holding the samples of all of these. */
+  static merge(...recorders: LatencyRecorder[]): LatencyRecorder {
+    const merged = new LatencyRecorder();
+    for (const recorder of recorders) for (const sample of recorder.samples) merged.samples.push(sample);
+    return merged;
+  }
+
   summary(): LatencySummary {
     const sorted = Float64Array.from(this.samples).sort();
     const count = sorted.length;

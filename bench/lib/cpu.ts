@@ -1,0 +1,126 @@
+/**
+ * Where the CPU goes during a phase: CPU time of every process on the machine from /proc, grouped into the
+ * parts of the stack, divided by the phase's wall time (so 1.0 is one core busy all along). Linux only;
+ * elsewhere the snapshots are empty and the report says so.
+ */
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+export interface CpuSnapshot {
+  at: number;
+  /** CPU seconds used so far, per process, with the role it plays. */
+  processes: Map<number, { role: string; name: string; seconds: number }>;
+  machine?: { busyTicks: number; totalTicks: number };
+}
+
+export interface CpuUsage {
+  wallS: number;
+  /** Cores used on average, per role, biggest first. */
+  byRole: [string, number][];
+  /** Busy share of all cores, from /proc/stat. */
+  machineBusy?: number;
+  /** The biggest users among processes of no known role. */
+  topOther: [string, number][];
+}
+
+const TICKS_PER_SECOND = clockTicks();
+
+function clockTicks(): number {
+  try {
+    const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(value) && value > 0 ? value : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** The part of the stack a process belongs to, from its command line. */
+export function roleOf(pid: number, cmdline: string): string {
+  if (pid === process.pid || cmdline.includes('bench/orders')) return 'bench: load generator';
+  if (cmdline.includes('bench/lib/baseline-server')) return 'bench: baseline server';
+  if (cmdline.includes('src/api/main')) return 'api';
+  if (cmdline.includes('src/workers/main')) return 'worker';
+  if (cmdline.includes('scripts/start')) return 'npm start supervisor (log relay)';
+  if (/(^|\/)(mariadbd|mysqld)(\s|$)/.test(cmdline)) return 'mariadb';
+  if (/temporal\S*\s+server\s+start-dev/.test(cmdline)) return 'temporal dev server';
+  return 'other';
+}
+
+export function cpuSnapshot(): CpuSnapshot {
+  const processes: CpuSnapshot['processes'] = new Map();
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return { at: performance.now(), processes };
+  }
+  for (const entry of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat
+        .slice(close + 2)
+        .split(' ')
+        .map(Number);
+      // Fields 14 and 15 of stat (utime, stime); 0-based here after "pid (comm) ".
+      const seconds = ((fields[11] ?? 0) + (fields[12] ?? 0)) / TICKS_PER_SECOND;
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      const pid = Number(entry);
+      processes.set(pid, { role: roleOf(pid, cmdline), name, seconds });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return { at: performance.now(), processes, machine: machineTicks() };
+}
+
+function machineTicks(): CpuSnapshot['machine'] {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const [, user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    const busyTicks = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
+    return { busyTicks, totalTicks: busyTicks + idle! + iowait! };
+  } catch {
+    return undefined;
+  }
+}
+
+export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
+  const wallS = (after.at - before.at) / 1000;
+  const byRole = new Map<string, number>();
+  const other = new Map<string, number>();
+  for (const [pid, now] of after.processes) {
+    const used = now.seconds - (before.processes.get(pid)?.seconds ?? 0);
+    if (used <= 0) continue;
+    byRole.set(now.role, (byRole.get(now.role) ?? 0) + used / wallS);
+    if (now.role === 'other') other.set(now.name, (other.get(now.name) ?? 0) + used / wallS);
+  }
+  const sorted = (map: Map<string, number>) => [...map.entries()].sort((a, b) => b[1] - a[1]);
+  const machineBusy =
+    before.machine && after.machine
+      ? (after.machine.busyTicks - before.machine.busyTicks) /
+        Math.max(1, after.machine.totalTicks - before.machine.totalTicks)
+      : undefined;
+  return { wallS, byRole: sorted(byRole), topOther: sorted(other).slice(0, 3), machineBusy };
+}
+
+/** The soft open-file limit of a process (`ulimit -n` as it sees it), when /proc tells. */
+export function openFileLimit(pid: number | 'self' = 'self'): number | undefined {
+  try {
+    const line = fs
+      .readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((row) => row.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    if (soft === 'unlimited') return Infinity;
+    return soft === undefined ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PIDs of processes with a role, from a snapshot: to ask their limits. */
+export function pidsOf(snapshot: CpuSnapshot, role: string): number[] {
+  return [...snapshot.processes.entries()].filter(([, p]) => p.role === role).map(([pid]) => pid);
+}

@@ -1,0 +1,205 @@
+/** Bench settings: command-line flags win over BENCH_* environment variables, which win over defaults. */
+import { parseArgs } from 'node:util';
+
+export const PHASES = ['baseline', 'reads', 'mixed', 'lifecycle'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  apiUrl: URL;
+  connections: number;
+  /** How the mixed load keeps reads:writes at 5:1 (see bench/orders.ts). */
+  mix: 'cycle' | 'split';
+  /** Mixed load, seconds. */
+  durationS: number;
+  /** Baseline and read-only API load, seconds each. */
+  readDurationS: number;
+  /** Unmeasured load before the baseline and read-only phases, seconds. */
+  warmUpS: number;
+  /** Per-request timeout of the load generator, seconds. */
+  timeoutS: number;
+  seedOrders: number;
+  lifecycleOrders: number;
+  lifecycleConcurrency: number;
+  pollMs: number;
+  /** Longest wait for the mixed load's payments to settle before the lifecycle phase. */
+  drainTimeoutS: number;
+  stackTimeoutS: number;
+  phases: Set<Phase>;
+  jsonFile: string | undefined;
+}
+
+interface Setting {
+  flag: string;
+  env: string;
+  default: string;
+  help: string;
+}
+
+const SETTINGS = {
+  apiUrl: {
+    flag: 'url',
+    env: 'BENCH_API_URL',
+    default: 'http://127.0.0.1:3000',
+    help: 'API base URL (loopback only)',
+  },
+  connections: {
+    flag: 'connections',
+    env: 'BENCH_CONNECTIONS',
+    default: '3000',
+    help: 'concurrent connections of each load phase',
+  },
+  mix: {
+    flag: 'mix',
+    env: 'BENCH_MIX',
+    default: 'cycle',
+    help: 'cycle: each connection does read×5, create, read×5, pay; split: 5/6 of connections read, 1/6 write',
+  },
+  durationS: { flag: 'duration', env: 'BENCH_DURATION', default: '60', help: 'mixed load, seconds' },
+  readDurationS: {
+    flag: 'read-duration',
+    env: 'BENCH_READ_DURATION',
+    default: '30',
+    help: 'baseline and read-only load, seconds each',
+  },
+  warmUpS: {
+    flag: 'warm-up',
+    env: 'BENCH_WARMUP',
+    default: '5',
+    help: 'unmeasured load before the baseline and read-only phases, seconds',
+  },
+  timeoutS: {
+    flag: 'timeout',
+    env: 'BENCH_TIMEOUT',
+    default: '10',
+    help: 'per-request timeout, seconds (a timeout counts as an error)',
+  },
+  seedOrders: {
+    flag: 'seed-orders',
+    env: 'BENCH_SEED_ORDERS',
+    default: '1000',
+    help: 'orders created before the load, read by GET',
+  },
+  lifecycleOrders: {
+    flag: 'lifecycle-orders',
+    env: 'BENCH_LIFECYCLE_ORDERS',
+    default: '500',
+    help: 'orders taken from creation to COMPLETED',
+  },
+  lifecycleConcurrency: {
+    flag: 'lifecycle-concurrency',
+    env: 'BENCH_LIFECYCLE_CONCURRENCY',
+    default: '50',
+    help: 'orders in progress at once in the lifecycle phase',
+  },
+  pollMs: {
+    flag: 'poll-ms',
+    env: 'BENCH_POLL_MS',
+    default: '50',
+    help: 'lifecycle: interval between GETs while waiting for COMPLETED',
+  },
+  drainTimeoutS: {
+    flag: 'drain-timeout',
+    env: 'BENCH_DRAIN_TIMEOUT',
+    default: '180',
+    help: 'longest wait for mixed-load payments to settle, seconds',
+  },
+  stackTimeoutS: {
+    flag: 'stack-timeout',
+    env: 'BENCH_STACK_TIMEOUT',
+    default: '180',
+    help: 'longest wait for a stack the bench starts, seconds',
+  },
+  phases: {
+    flag: 'phases',
+    env: 'BENCH_PHASES',
+    default: PHASES.join(','),
+    help: `comma-separated subset of ${PHASES.join(',')}`,
+  },
+  jsonFile: {
+    flag: 'json',
+    env: 'BENCH_JSON',
+    default: '',
+    help: 'also write the results as JSON to this file',
+  },
+} satisfies Record<keyof BenchOptions, Setting>;
+
+export function usage(): string {
+  const rows = Object.values(SETTINGS).map(
+    (s: Setting) =>
+      `  --${s.flag.padEnd(22)} ${s.env.padEnd(28)} ${s.help} (default: ${s.default || 'none'})`,
+  );
+  return [
+    'usage: npm run bench:orders -- [flags]   (each flag also reads the environment variable shown)',
+    ...rows,
+  ].join('\n');
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
+  const { values: parsedValues } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      ...Object.fromEntries(
+        Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: 'string' as const }]),
+      ),
+    },
+    strict: true,
+  });
+  const values = parsedValues as Record<string, string | boolean | undefined>;
+  if (values.help) return 'help';
+  const raw = (setting: Setting): string => {
+    const fromFlag = values[setting.flag];
+    return typeof fromFlag === 'string' ? fromFlag : (env[setting.env] ?? setting.default);
+  };
+  const int = (setting: Setting, min: number, max: number): number => {
+    const text = raw(setting);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      throw new Error(
+        `--${setting.flag} / ${setting.env} must be a whole number from ${min} to ${max}, not "${text}"`,
+      );
+    }
+    return value;
+  };
+
+  const apiUrl = new URL(raw(SETTINGS.apiUrl));
+  if (!isLoopback(apiUrl.hostname)) {
+    throw new Error(
+      `--url must point at this machine (127.0.0.1, localhost or [::1]), not ${apiUrl.hostname}`,
+    );
+  }
+  const phases = new Set(
+    raw(SETTINGS.phases)
+      .split(',')
+      .map((phase) => phase.trim())
+      .filter(Boolean),
+  );
+  for (const phase of phases) {
+    if (!(PHASES as readonly string[]).includes(phase)) throw new Error(`unknown phase "${phase}"`);
+  }
+
+  const mix = raw(SETTINGS.mix);
+  if (mix !== 'cycle' && mix !== 'split') throw new Error(`--mix must be cycle or split, not "${mix}"`);
+
+  return {
+    apiUrl,
+    mix,
+    connections: int(SETTINGS.connections, 1, 20_000),
+    durationS: int(SETTINGS.durationS, 1, 3600),
+    readDurationS: int(SETTINGS.readDurationS, 1, 3600),
+    warmUpS: int(SETTINGS.warmUpS, 0, 600),
+    timeoutS: int(SETTINGS.timeoutS, 1, 120),
+    seedOrders: int(SETTINGS.seedOrders, 1, 100_000),
+    lifecycleOrders: int(SETTINGS.lifecycleOrders, 1, 100_000),
+    lifecycleConcurrency: int(SETTINGS.lifecycleConcurrency, 1, 1000),
+    pollMs: int(SETTINGS.pollMs, 1, 10_000),
+    drainTimeoutS: int(SETTINGS.drainTimeoutS, 0, 3600),
+    stackTimeoutS: int(SETTINGS.stackTimeoutS, 10, 3600),
+    phases: phases as Set<Phase>,
+    jsonFile: raw(SETTINGS.jsonFile) || undefined,
+  };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}

@@ -1,0 +1,581 @@
+/**
+ * `npm run bench:orders`: load on the whole local stack, then a results table (see BENCHMARKS.md).
+ *
+ * Phases, in order, each with the same number of connections (default 3000):
+ *   baseline  bare Koa + mysql2 `GET /orders/:id` (bench/lib/baseline-server.ts), the read path's yardstick
+ *   reads     the API's `GET /orders/:id` alone, over the same pre-created orders
+ *   mixed     reads and writes 5:1. --mix cycle (default): every connection cycles read×5, create order, read×5,
+ *             pay that order, so the ratio is exact; --mix split: two instances side by side, 5/6 of the
+ *             connections reading and 1/6 alternating create and pay, so reads do not wait behind writes
+ *   lifecycle orders taken from creation to COMPLETED (create, pay 202, poll), bounded count and concurrency
+ * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the
+ * end, stopped. All traffic goes to this machine only, and every phase is bounded in time.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { createOrderBody, payInFullBody, seedOrders, waitUntilCompleted } from './lib/api';
+import { cpuSnapshot, cpuUsage, openFileLimit, pidsOf, type CpuUsage } from './lib/cpu';
+import { runLifecycle, type LifecycleResult } from './lib/lifecycle';
+import {
+  countNon2xx,
+  countResponses,
+  mergeKindStats,
+  runLoad,
+  type KindStats,
+  type LoadResult,
+  type Step,
+} from './lib/load';
+import { parseOptions, usage, type BenchOptions } from './lib/options';
+import { ensureStack, startBaselineServer, type OwnedProcess, type StackHandle } from './lib/processes';
+import { formatMs, formatRate, markdownTable } from './lib/stats';
+
+const READ_P99_TARGET_MS = 250;
+const WRITE_P99_TARGET_MS = 1000;
+const SETTLE_MS = 5000;
+
+const log = (line: string) => console.log(`bench | ${line}`);
+
+interface Results {
+  startedAt: Date;
+  options: BenchOptions;
+  stack?: StackHandle;
+  environment: Record<string, string>;
+  baseline?: LoadResult;
+  reads?: LoadResult;
+  /** One instance (cycle) or two side by side (split), sharing the kinds read, create and pay. */
+  mixed?: { mode: BenchOptions['mix']; parts: LoadResult[]; kinds: Map<string, KindStats>; elapsedS: number };
+  drain?: Awaited<ReturnType<typeof waitUntilCompleted>>;
+  lifecycle?: LifecycleResult;
+  cpu: Map<string, CpuUsage>;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+async function main(): Promise<void> {
+  const parsed = parseOptions(process.argv.slice(2), process.env);
+  if (parsed === 'help') {
+    console.log(usage());
+    return;
+  }
+  const options = parsed;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping what the bench started`);
+      void cleanUp().then(() => process.exit(130));
+    });
+  }
+
+  const results: Results = { startedAt: new Date(), options, environment: {}, cpu: new Map() };
+  const limit = openFileLimit();
+  if (limit !== undefined && limit < options.connections + 200) {
+    log(
+      `WARNING: the open-file limit (ulimit -n) is ${limit}, too low for ${options.connections} sockets plus the ` +
+        `server side; expect EMFILE socket errors. Raise it (ulimit -n 65536) and run again.`,
+    );
+  }
+
+  const stack = await ensureStack(options.apiUrl, options.stackTimeoutS * 1000, log);
+  results.stack = stack;
+  cleanups.push(async () => {
+    if (stack.startedByBench) log('stopping the stack the bench started');
+    await stack.stop();
+  });
+  results.environment = describeEnvironment(options, stack, limit);
+
+  const tag = Date.now().toString(36);
+  // The API answers /health before the worker has bundled its workflows: one paid order proves the whole path.
+  log('checking that an order goes through to COMPLETED (the worker may still be starting)');
+  const probe = await runLifecycle({
+    base: options.apiUrl,
+    orderIds: [`bench-${tag}-probe`],
+    concurrency: 1,
+    pollMs: 200,
+    orderTimeoutMs: options.stackTimeoutS * 1000,
+  });
+  if (probe.completed !== 1) {
+    throw new Error(`a probe order did not complete: ${[...probe.failures.keys()].join('; ')}`);
+  }
+
+  const readIds = Array.from({ length: options.seedOrders }, (_, i) => `bench-${tag}-r${i}`);
+  log(`creating ${readIds.length} orders for the reads`);
+  await seedOrders(options.apiUrl, readIds, 20);
+  const pickRead = () => readIds[Math.floor(Math.random() * readIds.length)]!;
+  const read = (kind: string): Step => ({
+    kind,
+    build: () => ({ method: 'GET', path: `/orders/${pickRead()}` }),
+  });
+
+  const measure = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+    const before = cpuSnapshot();
+    const result = await run();
+    results.cpu.set(phase, cpuUsage(before, cpuSnapshot()));
+    return result;
+  };
+  const load = (
+    title: string,
+    url: URL,
+    durationS: number,
+    steps: Step[],
+    connections = options.connections,
+  ) =>
+    runLoad({
+      title,
+      url,
+      connections,
+      durationS,
+      timeoutS: options.timeoutS,
+      steps,
+      onTick: (elapsed, responses) => log(`${title}: ${Math.round(elapsed)} s, ${responses} responses`),
+    });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  // Both read servers get the same short warm-up (JIT, pools, first connects), which is not measured.
+  const warmUp = async (url: URL) => {
+    if (options.warmUpS === 0) return;
+    log(`warming up ${url.origin} for ${options.warmUpS} s (not measured)`);
+    await runLoad({
+      title: 'warm-up',
+      url,
+      connections: options.connections,
+      durationS: options.warmUpS,
+      timeoutS: options.timeoutS,
+      steps: [read('read')],
+    });
+    await settle();
+  };
+
+  if (options.phases.has('baseline')) {
+    const baseline: OwnedProcess & { url: URL } = await startBaselineServer();
+    cleanups.push(() => baseline.stop());
+    await warmUp(baseline.url);
+    log(
+      `baseline: bare Koa + mysql2 on ${baseline.url.origin}, ${options.connections} connections, ${options.readDurationS} s`,
+    );
+    results.baseline = await measure('baseline', () =>
+      load('baseline', baseline.url, options.readDurationS, [read('read')]),
+    );
+    await baseline.stop();
+    await settle();
+  }
+
+  if (options.phases.has('reads')) {
+    await warmUp(options.apiUrl);
+    log(`reads: GET /orders/:id only, ${options.connections} connections, ${options.readDurationS} s`);
+    results.reads = await measure('reads', () =>
+      load('reads', options.apiUrl, options.readDurationS, [read('read')]),
+    );
+    await settle();
+  }
+
+  if (options.phases.has('mixed')) {
+    let created = 0;
+    const paidOrders: string[] = [];
+    const create: Step = {
+      kind: 'create',
+      build: (connection) => {
+        const orderId = `bench-${tag}-m${created++}`;
+        connection.creating = orderId;
+        connection.created = undefined;
+        return { method: 'POST', path: '/orders', body: createOrderBody(orderId) };
+      },
+      onResponse: (status, _body, connection) => {
+        if (status === 201) connection.created = connection.creating;
+      },
+    };
+    const pay: Step = {
+      kind: 'pay',
+      build: (connection) => {
+        const orderId = connection.created as string | undefined;
+        connection.created = undefined;
+        connection.paying = orderId;
+        // Its create failed: create again rather than pay an order that does not exist.
+        if (!orderId)
+          return {
+            kind: 'create',
+            method: 'POST',
+            path: '/orders',
+            body: createOrderBody(`bench-${tag}-m${created++}`),
+          };
+        return { method: 'POST', path: `/orders/${orderId}/payments`, body: payInFullBody() };
+      },
+      onResponse: (status, _body, connection) => {
+        if (status === 202 && typeof connection.paying === 'string') paidOrders.push(connection.paying);
+      },
+    };
+    const connections = options.connections;
+    let parts: LoadResult[];
+    if (options.mix === 'cycle') {
+      const cycle = [...Array(5).fill(read('read')), create, ...Array(5).fill(read('read')), pay] as Step[];
+      log(
+        `mixed: ${connections} connections, each cycling read×5, create, read×5, pay (5:1), ${options.durationS} s`,
+      );
+      parts = await measure('mixed', async () => [
+        await load('mixed', options.apiUrl, options.durationS, cycle),
+      ]);
+    } else {
+      const writers = Math.max(1, Math.round(connections / 6));
+      log(
+        `mixed: ${connections - writers} connections reading and ${writers} alternating create and pay, ${options.durationS} s`,
+      );
+      parts = await measure('mixed', () =>
+        Promise.all([
+          load('mixed reads', options.apiUrl, options.durationS, [read('read')], connections - writers),
+          load('mixed writes', options.apiUrl, options.durationS, [create, pay], writers),
+        ]),
+      );
+    }
+    const kinds = new Map<string, KindStats>();
+    for (const part of parts) for (const [kind, stats] of part.kinds) kinds.set(kind, stats);
+    results.mixed = {
+      mode: options.mix,
+      parts,
+      kinds,
+      elapsedS: Math.max(...parts.map((part) => part.elapsedS)),
+    };
+
+    log(
+      `waiting up to ${options.drainTimeoutS} s for the ${paidOrders.length} accepted payments to complete`,
+    );
+    results.drain = await measure('drain', () =>
+      waitUntilCompleted(options.apiUrl, paidOrders, options.drainTimeoutS * 1000),
+    );
+    log(
+      `${results.drain.completed} of ${results.drain.total} paid orders COMPLETED after ${formatMs(results.drain.waitedMs)}`,
+    );
+    await settle();
+  }
+
+  if (options.phases.has('lifecycle')) {
+    const ids = Array.from({ length: options.lifecycleOrders }, (_, i) => `bench-${tag}-l${i}`);
+    log(
+      `lifecycle: ${ids.length} orders, ${options.lifecycleConcurrency} at a time, polling every ${options.pollMs} ms`,
+    );
+    results.lifecycle = await measure('lifecycle', () =>
+      runLifecycle({
+        base: options.apiUrl,
+        orderIds: ids,
+        concurrency: options.lifecycleConcurrency,
+        pollMs: options.pollMs,
+        orderTimeoutMs: 120_000,
+      }),
+    );
+  }
+
+  console.log(`\n${report(results)}`);
+  if (options.jsonFile) {
+    fs.writeFileSync(options.jsonFile, `${JSON.stringify(toJson(results), null, 2)}\n`);
+    log(`results written to ${options.jsonFile}`);
+  }
+}
+
+function describeEnvironment(options: BenchOptions, stack: StackHandle, limit: number | undefined) {
+  const snapshot = cpuSnapshot();
+  const apiLimits = pidsOf(snapshot, 'api')
+    .map((pid) => openFileLimit(pid))
+    .filter((value): value is number => value !== undefined);
+  const env = process.env;
+  const stackSetting = (name: string, fallback: string) =>
+    stack.startedByBench
+      ? (env[name] ?? fallback)
+      : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
+  return {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+    node: process.version,
+    stack: stack.startedByBench
+      ? 'started by the bench (scripts/start.ts, NODE_ENV unset = development)'
+      : 'already running, reused',
+    'api url': options.apiUrl.origin,
+    'gateway latency (DURAPAY_GATEWAY_LATENCY_MS)': stackSetting('DURAPAY_GATEWAY_LATENCY_MS', '0 (default)'),
+    'log level (LOG_LEVEL)': stackSetting('LOG_LEVEL', 'info (default: one line per request)'),
+    'open-file limit': `bench ${limit ?? 'unknown'}, api ${apiLimits.length ? Math.min(...apiLimits) : 'unknown'}`,
+    'connections per load phase': String(options.connections),
+    'mixed load':
+      options.mix === 'cycle'
+        ? 'cycle: one instance, read×5 + create + read×5 + pay per connection'
+        : 'split: two instances, 5/6 of connections read, 1/6 create + pay',
+    'per-request timeout': `${options.timeoutS} s`,
+    'pre-created orders read': String(options.seedOrders),
+    'warm-up before baseline and reads': `${options.warmUpS} s each, not measured`,
+  };
+}
+
+function report(results: Results): string {
+  const { options } = results;
+  const sections: string[] = [];
+  const heading = (text: string) => sections.push(`## ${text}`);
+
+  heading('Run');
+  sections.push(markdownTable(['setting', 'value'], Object.entries(results.environment)));
+
+  const loadHeaders = [
+    'traffic',
+    'responses',
+    'req/s',
+    'p50',
+    'p90',
+    'p99',
+    'max',
+    'non-2xx',
+    'timeouts/socket',
+    'errors',
+  ];
+  const loadRow = (label: string, stats: KindStats, elapsedS: number) => {
+    const summary = stats.latency.summary();
+    const responses = countResponses(stats);
+    const non2xx = countNon2xx(stats);
+    return [
+      label,
+      responses,
+      formatRate(responses / elapsedS),
+      formatMs(summary.p50),
+      formatMs(summary.p90),
+      formatMs(summary.p99),
+      formatMs(summary.max),
+      non2xx,
+      stats.lost,
+      non2xx + stats.lost,
+    ];
+  };
+
+  const mixed = results.mixed;
+  let mixedReads: KindStats | undefined;
+  let mixedWrites: KindStats | undefined;
+  if (mixed) {
+    mixedReads = mixed.kinds.get('read')!;
+    mixedWrites = mergeKindStats(mixed.kinds.get('create')!, mixed.kinds.get('pay')!);
+    const how =
+      mixed.mode === 'cycle'
+        ? 'every connection cycling read×5, create, read×5, pay'
+        : mixed.parts
+            .map((part) => `${part.connections} connections ${part.title.replace('mixed ', '')}`)
+            .join(' + ');
+    heading(
+      `Mixed load: ${options.connections} connections, reads:writes 5:1 (${how}), ${mixed.elapsedS.toFixed(1)} s`,
+    );
+    sections.push(
+      markdownTable(loadHeaders, [
+        loadRow('reads: GET /orders/:id', mixedReads, mixed.elapsedS),
+        loadRow('writes: all', mixedWrites, mixed.elapsedS),
+        loadRow('writes: POST /orders', mixed.kinds.get('create')!, mixed.elapsedS),
+        loadRow('writes: POST /orders/:id/payments', mixed.kinds.get('pay')!, mixed.elapsedS),
+      ]),
+    );
+    for (const part of mixed.parts) sections.push(loadFootnotes(part));
+    if (results.drain) {
+      const d = results.drain;
+      const pending = [...d.sampleOfPending].map(([status, n]) => `${status} ×${n}`).join(', ');
+      sections.push(
+        `After the load: ${d.completed} of ${d.total} orders paid with 202 read COMPLETED within ${formatMs(d.waitedMs)}` +
+          (pending ? ` (not completed, sampled: ${pending})` : '') +
+          '.',
+      );
+    }
+  }
+
+  if (results.baseline || results.reads || mixedReads) {
+    const baselineStats = results.baseline?.kinds.get('read');
+    const baselineRate =
+      baselineStats && results.baseline ? countResponses(baselineStats) / results.baseline.elapsedS : NaN;
+    const rows: (string | number)[][] = [];
+    const add = (label: string, stats: KindStats | undefined, elapsedS: number | undefined) => {
+      if (!stats || !elapsedS) return;
+      const row = loadRow(label, stats, elapsedS);
+      const rate = countResponses(stats) / elapsedS;
+      rows.push([
+        ...row,
+        Number.isFinite(baselineRate) ? `${((rate / baselineRate) * 100).toFixed(0)} %` : '–',
+      ]);
+    };
+    add('baseline: bare Koa + mysql2, 1 SELECT', baselineStats, results.baseline?.elapsedS);
+    add('API GET /orders/:id, reads only', results.reads?.kinds.get('read'), results.reads?.elapsedS);
+    add('API GET /orders/:id, within the mixed load', mixedReads, mixed?.elapsedS);
+    heading(`Read path against the baseline: ${options.connections} connections`);
+    sections.push(markdownTable([...loadHeaders, 'of baseline'], rows));
+    for (const result of [results.baseline, results.reads]) if (result) sections.push(loadFootnotes(result));
+  }
+
+  const lifecycle = results.lifecycle;
+  if (lifecycle) {
+    heading(
+      `Lifecycle: ${lifecycle.orders} orders, ${options.lifecycleConcurrency} at a time, create → pay (202) → poll every ${options.pollMs} ms until COMPLETED`,
+    );
+    const failures = [...lifecycle.failures].map(([reason, n]) => `${reason} ×${n}`).join('; ');
+    sections.push(
+      markdownTable(
+        ['completed', 'failed', 'elapsed', 'orders/s', 'GET polls'],
+        [
+          [
+            lifecycle.completed,
+            lifecycle.orders - lifecycle.completed,
+            `${lifecycle.elapsedS.toFixed(1)} s`,
+            formatRate(lifecycle.completed / lifecycle.elapsedS),
+            lifecycle.polls,
+          ],
+        ],
+      ),
+    );
+    const latencyRow = (label: string, recorder: LifecycleResult['create']) => {
+      const s = recorder.summary();
+      return [label, s.count, formatMs(s.p50), formatMs(s.p90), formatMs(s.p99), formatMs(s.max)];
+    };
+    sections.push(
+      markdownTable(
+        ['latency', 'count', 'p50', 'p90', 'p99', 'max'],
+        [
+          latencyRow('create → COMPLETED (as polled)', lifecycle.createToCompleted),
+          latencyRow('POST /orders (201)', lifecycle.create),
+          latencyRow('POST /orders/:id/payments (202)', lifecycle.payAccept),
+          latencyRow('202 → COMPLETED (as polled)', lifecycle.acceptToCompleted),
+        ],
+      ),
+    );
+    if (failures) sections.push(`Failures: ${failures}`);
+  }
+
+  if (mixedReads && mixedWrites) {
+    heading('Targets (mixed load)');
+    const errors = countNon2xx(mixedReads) + mixedReads.lost + countNon2xx(mixedWrites) + mixedWrites.lost;
+    const readP99 = mixedReads.latency.summary().p99;
+    const writeP99 = mixedWrites.latency.summary().p99;
+    const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+    sections.push(
+      markdownTable(
+        ['target', 'measured', 'verdict'],
+        [
+          ['zero errors (non-2xx + timeouts/socket)', errors, verdict(errors === 0)],
+          [`read p99 ≤ ${READ_P99_TARGET_MS} ms`, formatMs(readP99), verdict(readP99 <= READ_P99_TARGET_MS)],
+          [
+            `write-accept p99 ≤ ${WRITE_P99_TARGET_MS} ms`,
+            formatMs(writeP99),
+            verdict(writeP99 <= WRITE_P99_TARGET_MS),
+          ],
+        ],
+      ),
+    );
+  }
+
+  if (results.cpu.size > 0) {
+    heading('CPU by process (cores busy on average; the machine has ' + os.cpus().length + ')');
+    const phases = [...results.cpu.keys()];
+    const roles = new Set<string>();
+    for (const usage of results.cpu.values()) for (const [role] of usage.byRole) roles.add(role);
+    const rows = [...roles].map((role) => [
+      role,
+      ...phases.map((phase) =>
+        (results.cpu.get(phase)!.byRole.find(([r]) => r === role)?.[1] ?? 0).toFixed(2),
+      ),
+    ]);
+    rows.push([
+      'machine busy',
+      ...phases.map((phase) => {
+        const busy = results.cpu.get(phase)!.machineBusy;
+        return busy === undefined ? '–' : `${(busy * 100).toFixed(0)} %`;
+      }),
+    ]);
+    sections.push(markdownTable(['process', ...phases], rows));
+    const others = phases
+      .map((phase) => {
+        const top = results.cpu.get(phase)!.topOther.map(([name, cores]) => `${name} ${cores.toFixed(2)}`);
+        return top.length ? `${phase}: ${top.join(', ')}` : '';
+      })
+      .filter(Boolean);
+    if (others.length) sections.push(`"other" is mostly: ${others.join('; ')}`);
+  }
+
+  const socketTrouble = [results.baseline, results.reads, ...(results.mixed?.parts ?? [])].some(
+    (result) =>
+      result && [...result.errorCodes.keys()].some((code) => /EMFILE|ENFILE|EADDRNOTAVAIL/.test(code)),
+  );
+  if (socketTrouble) {
+    sections.push(
+      `WARNING: sockets failed for lack of file descriptors or ports (EMFILE/ENFILE/EADDRNOTAVAIL). ` +
+        `Check \`ulimit -n\` of the bench and of the stack (${results.environment['open-file limit']}).`,
+    );
+  }
+  return sections.join('\n\n');
+}
+
+function loadFootnotes(result: LoadResult): string {
+  const codes = [...result.errorCodes].map(([code, n]) => `${code} ×${n}`).join(', ');
+  const samples: string[] = [];
+  for (const [kind, stats] of result.kinds) {
+    for (const [status, bodies] of stats.errorSamples) samples.push(`${kind} ${status}: ${bodies[0] ?? ''}`);
+  }
+  const t = result.totals;
+  return [
+    `${result.title}: autocannon totals ${t.responses} responses, mean ${formatRate(t.requestsPerSecondMean)} req/s, ` +
+      `p50 ${t.latencyP50} ms, p99 ${t.latencyP99} ms, non-2xx ${t.non2xx}, errors ${t.errors} (timeouts ${t.timeouts})` +
+      (codes ? `; socket errors: ${codes}` : '') +
+      `; load generator event-loop delay p50 ${formatMs(result.generatorLoopDelay.p50)}, ` +
+      `p99 ${formatMs(result.generatorLoopDelay.p99)}, max ${formatMs(result.generatorLoopDelay.max)}`,
+    ...samples.slice(0, 4).map((sample) => `  e.g. ${sample.replace(/\s+/g, ' ')}`),
+  ].join('\n');
+}
+
+function toJson(results: Results) {
+  const load = (result: LoadResult | undefined) =>
+    result && {
+      connections: result.connections,
+      elapsedS: result.elapsedS,
+      kinds: Object.fromEntries(
+        [...result.kinds].map(([kind, stats]) => [
+          kind,
+          {
+            ...stats.latency.summary(),
+            statuses: Object.fromEntries(stats.statuses),
+            lost: stats.lost,
+          },
+        ]),
+      ),
+      errorCodes: Object.fromEntries(result.errorCodes),
+      generatorLoopDelay: result.generatorLoopDelay,
+      totals: result.totals,
+    };
+  const lifecycle = results.lifecycle;
+  return {
+    environment: results.environment,
+    baseline: load(results.baseline),
+    reads: load(results.reads),
+    mixed: results.mixed && { mode: results.mixed.mode, parts: results.mixed.parts.map(load) },
+    drain: results.drain && {
+      ...results.drain,
+      sampleOfPending: Object.fromEntries(results.drain.sampleOfPending),
+    },
+    lifecycle: lifecycle && {
+      orders: lifecycle.orders,
+      completed: lifecycle.completed,
+      elapsedS: lifecycle.elapsedS,
+      ordersPerSecond: lifecycle.completed / lifecycle.elapsedS,
+      createToCompleted: lifecycle.createToCompleted.summary(),
+      create: lifecycle.create.summary(),
+      payAccept: lifecycle.payAccept.summary(),
+      acceptToCompleted: lifecycle.acceptToCompleted.summary(),
+      failures: Object.fromEntries(lifecycle.failures),
+    },
+    cpu: Object.fromEntries([...results.cpu].map(([phase, usage]) => [phase, usage])),
+  };
+}
+
+main()
+  .catch((error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await cleanUp();
+    // autocannon and fetch may keep sockets or timers; the bench is done, so it ends here.
+    process.exit();
+  });
