@@ -59,7 +59,7 @@ describe('worker process shutdown', () => {
 
   const started = (output: string[]) =>
     eventually(
-      async () => output.join(''),
+      () => Promise.resolve(output.join('')),
       (text) => text.includes('worker started'),
       60_000,
     );
