@@ -38,8 +38,10 @@ export async function ensureMariaDbInstalled(log: (line: string) => void): Promi
     );
   }
   log('installing mariadb-server with apt-get (once)');
-  const apt = (...args: string[]) =>
-    run([...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], { log });
+  const apt = (...args: string[]) => {
+    const [command, ...rest] = [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args];
+    return run(command!, rest, { log });
+  };
   await apt('update', '-q');
   await apt('install', '-y', '-q', '--no-install-recommends', 'mariadb-server', 'mariadb-client');
 }
@@ -62,8 +64,8 @@ export async function startLocalMariaDb(options: LocalMariaDbOptions): Promise<C
     log(`initialising a new MariaDB data folder in ${dbDir}`);
     fs.mkdirSync(dbDir, { recursive: true });
     await run(
+      installDb,
       [
-        installDb,
         '--no-defaults',
         `--datadir=${dbDir}`,
         `--user=${osUser}`,
@@ -132,7 +134,7 @@ async function provisionAppUser(
 async function rootSql(socket: string, sql: string): Promise<void> {
   const client = findExecutable(['mariadb', 'mysql'], SEARCH_DIRS);
   if (!client) throw new Error('the mariadb client is not installed');
-  await run([client, '--no-defaults', `--socket=${socket}`, '-u', 'root', '-e', sql], { quiet: true });
+  await run(client, ['--no-defaults', `--socket=${socket}`, '-u', 'root', '-e', sql]);
 }
 
 async function waitFor(ready: () => Promise<boolean>, exited: Promise<number | null>, timeoutMs: number) {

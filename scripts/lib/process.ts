@@ -25,27 +25,78 @@ export function forwardLines(stream: Readable | null, log: (line: string) => voi
   if (stream) readline.createInterface({ input: stream }).on('line', log);
 }
 
-/** Runs a command to completion; output goes to `log` line by line, or is kept for the error when `quiet`. */
+const OUTPUT_LIMIT = 64 * 1024;
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Kill the command after this long (default: no limit). */
+  timeoutMs?: number;
+  /** Also show the output as it comes, line by line. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs a command to completion (argument array, no shell). Keeps only the tail of its output, which is
+ * where pip, go, mvn and apt put the reason for a failure; that reason goes into the error.
+ */
 export async function run(
-  [command, ...args]: string[],
-  options: { log?: (line: string) => void; quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
-): Promise<void> {
-  if (!command) throw new Error('run() needs a command');
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
-  const output: string[] = [];
-  const sink = (line: string) => (options.quiet || !options.log ? output.push(line) : options.log(line));
-  forwardLines(child.stdout, sink);
-  forwardLines(child.stderr, sink);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
+  command: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (code !== 0) {
-    const tail = output.slice(-20).join('\n');
-    throw new Error(
-      `${path.basename(command)} ${args[0] ?? ''} exited with code ${code}${tail ? `:\n${tail}` : ''}`,
-    );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout = (stdout + chunk).slice(-OUTPUT_LIMIT);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-OUTPUT_LIMIT);
+  });
+  if (options.log) {
+    forwardLines(child.stdout, options.log);
+    forwardLines(child.stderr, options.log);
   }
+  // Our own timer rather than spawn's `timeout` option: Node leaves that one running when the command
+  // is not found, which keeps the process (or a test run) alive for the whole time limit.
+  let timedOut = false;
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, options.timeoutMs);
+  let code: number | null;
+  let signal: NodeJS.Signals | null;
+  try {
+    [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'ENOENT' ? new Error(`${command} not found`) : err);
+      });
+      child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (code === 0) return { stdout, stderr };
+  const why = signal ? `was stopped by ${signal}` : `exited with code ${code}`;
+  const limit = timedOut ? ` after its time limit of ${(options.timeoutMs ?? 0) / 1000} s` : '';
+  const reason = summarize(stderr) || summarize(stdout);
+  throw new Error(`${path.basename(command)} ${why}${limit}${reason ? `: ${reason}` : ''}`);
+}
+
+/** The line that says why: Maven's first real [ERROR] line, otherwise the last few lines. */
+function summarize(output: string): string {
+  const lines = output.split('\n').map((line) => line.trim());
+  const mavenError = lines.find((line) => /^\[ERROR\]\s*\S/.test(line));
+  if (mavenError) return mavenError;
+  return lines.filter(Boolean).slice(-3).join(' | ');
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited within `graceMs`. */

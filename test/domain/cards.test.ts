@@ -1,3 +1,4 @@
+import { errorOf } from '../support/domain-errors';
 import {
   type CardInput,
   cardBrand,
@@ -6,18 +7,6 @@ import {
   maskedCard,
   validateCard,
 } from '../../src/domain/cards';
-import { DomainError } from '../../src/domain/errors';
-
-/** The code and message of the DomainError that `run` throws. */
-function errorOf(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 const NOW = new Date('2026-11-22T02:00:00Z');
 const VISA: CardInput = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };

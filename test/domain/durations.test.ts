@@ -1,16 +1,5 @@
-import { DomainError } from '../../src/domain/errors';
+import { errorOf } from '../support/domain-errors';
 import { formatIsoDuration, parseIsoDuration } from '../../src/domain/durations';
-
-/** The code and message of the DomainError that `run` throws. */
-function errorOf(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

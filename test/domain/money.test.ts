@@ -1,4 +1,4 @@
-import { DomainError } from '../../src/domain/errors';
+import { errorOf } from '../support/domain-errors';
 import {
   addMinor,
   formatAmount,
@@ -9,17 +9,6 @@ import {
 } from '../../src/domain/money';
 
 const MAX = Number.MAX_SAFE_INTEGER;
-
-/** The code and message of the DomainError that `run` throws. */
-function errorOf(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('parseAmount', () => {
   it.each([
