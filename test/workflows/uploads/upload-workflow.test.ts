@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  uploadWorkflowId,
+  type ChunkWorkflowInput,
+  type UploadActivities,
+  type UploadProgress,
+} from '../../../src/workflows/uploads/messages';
+import { uploadWorkflow } from '../../../src/workflows/uploads/upload-workflow';
+import { createTimeSkippingEnv } from '../../support/temporal';
+
+/**
+ * The parent/child orchestration with scripted activities: what matters here is fan-out, windows,
+ * continue-as-new, retries and counting. The real chunk import is tested against MariaDB elsewhere.
+ */
+describe('uploadWorkflow (time-skipping server)', () => {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    [env, bundle] = await Promise.all([
+      createTimeSkippingEnv(),
+      bundleWorkflowCode({
+        workflowsPath: require.resolve('../../../src/workflows/uploads/upload-workflow'),
+        logger: {
+          log: () => undefined,
+          trace: () => undefined,
+          debug: () => undefined,
+          info: () => undefined,
+          warn: () => undefined,
+          error: () => undefined,
+        },
+      }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  /** Scripted activities: each chunk imports `rowsPerChunk` rows, one of which is rejected. */
+  function scripted(
+    chunksTotal: number,
+    behaviour: (input: ChunkWorkflowInput, attempt: number) => void = () => undefined,
+  ) {
+    let running = 0;
+    const record = {
+      maxConcurrent: 0,
+      attempts: new Map<number, number>(),
+      finished: undefined as UploadProgress | undefined,
+    };
+    const activities: UploadActivities = {
+      planUpload: () => Promise.resolve({ chunksTotal }),
+      async importChunk(input) {
+        const attempt = (record.attempts.get(input.chunk) ?? 0) + 1;
+        record.attempts.set(input.chunk, attempt);
+        running += 1;
+        record.maxConcurrent = Math.max(record.maxConcurrent, running);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          behaviour(input, attempt);
+          return { rowsImported: 99, rowsRejected: 1 };
+        } finally {
+          running -= 1;
+        }
+      },
+      finishUpload: ({ progress }) => {
+        record.finished = progress;
+        return Promise.resolve();
+      },
+    };
+    return { activities, record };
+  }
+
+  async function runUpload(
+    activities: UploadActivities,
+    options: { window: number; chunksPerRun: number },
+  ): Promise<{ result: UploadProgress; workflowId: string; firstRunId: string }> {
+    const taskQueue = `uploads-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities,
+      maxConcurrentActivityTaskExecutions: 50,
+    });
+    const uploadId = randomUUID();
+    return worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(uploadWorkflow, {
+        workflowId: uploadWorkflowId(uploadId),
+        taskQueue,
+        args: [{ uploadId, ...options }],
+      });
+      return {
+        result: await handle.result(),
+        workflowId: handle.workflowId,
+        firstRunId: handle.firstExecutionRunId,
+      };
+    });
+  }
+
+  it('fans out one child per chunk, never more than the window at once, and counts every row', async () => {
+    const { activities, record } = scripted(12);
+    const { result } = await runUpload(activities, { window: 3, chunksPerRun: 100 });
+
+    expect(result).toEqual({
+      chunksTotal: 12,
+      chunksCompleted: 12,
+      chunksFailed: 0,
+      rowsImported: 12 * 99,
+      rowsRejected: 12,
+    });
+    expect(record.finished).toEqual(result);
+    expect([...record.attempts.keys()].sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+    expect(record.maxConcurrent).toBeLessThanOrEqual(3);
+    expect(record.maxConcurrent).toBeGreaterThan(1);
+  });
+
+  it('continues as new after each batch of chunks, carrying only its counters', async () => {
+    const { activities } = scripted(10);
+    const { result, workflowId, firstRunId } = await runUpload(activities, { window: 2, chunksPerRun: 3 });
+
+    expect(result).toMatchObject({
+      chunksTotal: 10,
+      chunksCompleted: 10,
+      rowsImported: 990,
+      rowsRejected: 10,
+    });
+    const firstRun = await env.client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
+    const last = firstRun.events!.at(-1)!;
+    expect(last.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    const children = firstRun.events!.filter(
+      (event) => event.startChildWorkflowExecutionInitiatedEventAttributes,
+    );
+    expect(
+      children.map((event) => event.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId),
+    ).toEqual([0, 1, 2].map((chunk) => `${workflowId}:chunk:${chunk}`));
+  });
+
+  it('retries a failing chunk until it imports, counting it once', async () => {
+    const { activities, record } = scripted(4, ({ chunk }, attempt) => {
+      if (chunk === 2 && attempt < 3) throw new Error('deadlock found when trying to get lock');
+    });
+    const { result } = await runUpload(activities, { window: 2, chunksPerRun: 10 });
+
+    expect(record.attempts.get(2)).toBe(3);
+    expect(result).toMatchObject({
+      chunksCompleted: 4,
+      chunksFailed: 0,
+      rowsImported: 4 * 99,
+      rowsRejected: 4,
+    });
+  });
+
+  it('reports a chunk that cannot be imported and still finishes the others', async () => {
+    const { activities } = scripted(5, ({ chunk }) => {
+      if (chunk === 1) throw ApplicationFailure.nonRetryable('staged rows are missing', 'ChunkUnreadable');
+    });
+    const { result } = await runUpload(activities, { window: 5, chunksPerRun: 10 });
+
+    expect(result).toMatchObject({
+      chunksTotal: 5,
+      chunksCompleted: 4,
+      chunksFailed: 1,
+      rowsImported: 4 * 99,
+    });
+  });
+});
