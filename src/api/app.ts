@@ -6,6 +6,7 @@ import type { FieldCipher } from '../crypto/field-cipher';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logging/logger';
 import { docsRoutes } from './docs/routes';
+import { exportRoutes } from './exports/routes';
 import { Problem, problemMiddleware } from './http/problem';
 import { healthRoutes } from './health/routes';
 import { createOrderService } from './orders/order-service';
@@ -39,9 +40,13 @@ export function createApp({ config, db, connection, cipher, logger }: AppDeps): 
   const routers = [
     healthRoutes({ db, temporal: connection }),
     orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }),
+    exportRoutes({ db, cipher, logger }),
     docsRoutes(),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  // What escapes the middleware (a client that hangs up mid-download) goes to the one logger, not stderr.
+  app.silent = true;
+  app.on('error', (error: unknown) => logger.warn('response stream failed', { error }));
   return app;
 }
 

@@ -137,6 +137,7 @@ export const openApiSpec = {
   tags: [
     { name: 'orders', description: 'Orders and their payments' },
     { name: 'payments', description: 'Payments by ID' },
+    { name: 'exports', description: 'Bulk downloads for operators' },
     { name: 'operations', description: 'Health and documentation' },
   ],
   paths: {
@@ -319,6 +320,85 @@ export const openApiSpec = {
         responses: {
           '200': { description: 'The payment', content: json(ref('Payment')) },
           '404': responseRef('NotFound'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/exports/orders': {
+      get: {
+        operationId: 'exportOrders',
+        summary: 'Download orders and their payments as CSV or XML',
+        description:
+          'The bulk-upload formats, streamed: one CSV row per payment (an order without payments has one ' +
+          'row with empty payment columns), or one `<order>` element holding its `<payment>` elements. ' +
+          'Orders come in `orderId` order. Customer emails are included; card numbers never are, only ' +
+          '`card_brand` and `card_last4`. CSV cells starting with `=`, `+`, `-`, `@`, tab or CR get a ' +
+          "leading `'` so spreadsheets do not run them as formulas. The file is not a point-in-time " +
+          'snapshot: orders changing during a long download appear as they were when their batch was ' +
+          'read. If the export fails after the download has started, the connection is cut before the end ' +
+          'of the response (a broken transfer, never a shorter file that looks complete); retry it.',
+        tags: ['exports'],
+        parameters: [
+          {
+            name: 'format',
+            in: 'query',
+            required: true,
+            schema: { type: 'string', enum: ['csv', 'xml'] },
+          },
+          {
+            name: 'status',
+            in: 'query',
+            description: 'Only orders in this status',
+            schema: { type: 'string', enum: ORDER_STATUSES },
+          },
+          {
+            name: 'from',
+            in: 'query',
+            description:
+              'Only orders created at or after this instant: an ISO 8601 date-time with a time zone ' +
+              '(encode `+` as `%2B`)',
+            schema: { type: 'string', format: 'date-time', examples: ['2026-03-01T00:00:00Z'] },
+          },
+          {
+            name: 'to',
+            in: 'query',
+            description: 'Only orders created before this instant (exclusive); must be later than `from`',
+            schema: { type: 'string', format: 'date-time', examples: ['2026-04-01T00:00:00Z'] },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The file, as an attachment named `orders-<UTC timestamp>.<format>`',
+            headers: {
+              'Content-Disposition': {
+                required: true,
+                schema: { type: 'string', examples: ['attachment; filename="orders-20260301T091500Z.csv"'] },
+              },
+            },
+            content: {
+              'text/csv': {
+                schema: {
+                  type: 'string',
+                  description:
+                    'UTF-8 without BOM, LF line endings, RFC 4180 quoting. Header: ' +
+                    'order_id,order_amount,currency,order_status,created_at,customer_email,payment_id,' +
+                    'payment_amount,payment_status,payment_method,card_brand,card_last4',
+                },
+              },
+              'application/xml': {
+                schema: {
+                  type: 'string',
+                  description:
+                    '`<orders><order id amount currency status createdAt><customer email/>' +
+                    '<payment id amount status method cardBrand cardLast4/>…</order></orders>`',
+                },
+              },
+            },
+          },
+          '400': problem(
+            'A missing or unknown `format`, a bad `status`, `from` or `to`, `from` not before `to`, a ' +
+              'parameter given twice, or an unknown query parameter',
+          ),
           default: responseRef('Error'),
         },
       },

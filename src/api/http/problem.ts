@@ -34,7 +34,6 @@ export function problemMiddleware(logger: Logger) {
       ctx.status = problem.status;
       ctx.type = PROBLEM_CONTENT_TYPE;
       if (problem.status === 503) ctx.set('Retry-After', '5');
-      if (problem.status === 503) ctx.set('Retry-After', '5');
       ctx.body = {
         type: 'about:blank',
         title: problem.title,

@@ -1,0 +1,530 @@
+/**
+ * Bulk-upload rows validated into orders. A row is one CSV line, or one XML <payment> (or payment-less
+ * <order>); an order is valid only if all its rows are. Pure and workflow-safe, so a workflow may
+ * validate a chunk itself.
+ *
+ * Reasons are shown to operators: they never contain a card number (at most its last 4 digits) nor a
+ * customer email, which the database stores encrypted.
+ */
+import { luhnValid } from '../cards';
+import { isCurrency } from '../currencies';
+import { DomainError } from '../errors';
+import { formatAmount, parseAmount, toDbDecimal } from '../money';
+import type { PaymentStatus } from '../orders/order-state';
+
+/** The CSV header, in order; XML attributes are mapped onto the same names. */
+export const IMPORT_COLUMNS = [
+  'order_id',
+  'order_amount',
+  'currency',
+  'order_status',
+  'created_at',
+  'customer_email',
+  'payment_id',
+  'payment_amount',
+  'payment_status',
+  'payment_method',
+  'card_number',
+] as const;
+
+export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
+export type RawFields = Record<ImportColumn, string>;
+
+/** Repeated on every row of an order, and must agree across them. */
+export const ORDER_COLUMNS = [
+  'order_id',
+  'order_amount',
+  'currency',
+  'order_status',
+  'created_at',
+  'customer_email',
+] as const satisfies readonly ImportColumn[];
+
+export const PAYMENT_COLUMNS = [
+  'payment_id',
+  'payment_amount',
+  'payment_status',
+  'payment_method',
+  'card_number',
+] as const satisfies readonly ImportColumn[];
+
+/** A problem a reader found in the row's structure; `field` is a column name or "row". */
+export interface RowProblem {
+  field: string;
+  reason: string;
+}
+
+export interface RawRow {
+  /** 1-based line of the file where the row (CSV record, XML element) starts. */
+  line: number;
+  /** Absent values are empty strings. */
+  fields: RawFields;
+  /** XML only: line of the enclosing <order>, so two <order> elements with one id are told apart. */
+  orderLine?: number;
+  /** Set where the syntax itself marks a payment (XML <payment>); otherwise any payment value does. */
+  isPayment?: boolean;
+  /** Structural problems (e.g. wrong column count): the row's values are unreliable and its order is rejected. */
+  problems?: RowProblem[];
+}
+
+export interface RowError {
+  line: number;
+  /** The row's order_id when it is a well-formed id. */
+  orderId?: string;
+  /** A column name, or "row" for the row as a whole. */
+  field: string;
+  reason: string;
+}
+
+export type ImportOrderStatus = 'PENDING' | 'COMPLETED';
+export type PaymentMethod = 'CARD' | 'BANK_TRANSFER';
+
+export interface ImportPayment {
+  paymentId: string;
+  /** Minor units of the order's currency. */
+  amount: number;
+  status: PaymentStatus;
+  method: PaymentMethod;
+  /** Digits only, in clear: encrypt before storing, and keep it out of logs and workflow history. */
+  cardNumber?: string;
+}
+
+export interface ImportOrder {
+  orderId: string;
+  /** Minor units of `currency`. */
+  amount: number;
+  currency: string;
+  status: ImportOrderStatus;
+  /** UTC with milliseconds, e.g. "2026-03-01T09:15:00.000Z". */
+  createdAt: string;
+  customerEmail: string;
+  /** In file order. */
+  payments: ImportPayment[];
+}
+
+export type OrderValidation = { order: ImportOrder } | { errors: RowError[] };
+
+/** Same rule as the orders API, so imported ids can be used there too. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const ID_RULE =
+  "must be 1 to 64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
+/** Lenient on purpose: exports often carry display forms such as "eve, jr@example.com". */
+const EMAIL_PATTERN = /^[^\s@\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?@[^\s@\p{Cc}]+$/u;
+const MAX_EMAIL_LENGTH = 254;
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const EARLIEST = Date.UTC(1000, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** 12+ digits, optionally grouped: anything that could be a card number. */
+const CARD_LIKE = /\d(?:[ -]?\d){11,}/g;
+const MAX_ECHO = 40;
+
+/** Fields of a row with every value empty. */
+export function emptyFields(): RawFields {
+  return Object.fromEntries(IMPORT_COLUMNS.map((column) => [column, ''])) as RawFields;
+}
+
+/** Replaces every run of 12 or more digits (spaces and dashes allowed between) by its last 4. */
+export function redactCardNumbers(text: string): string {
+  return text.replace(CARD_LIKE, (digits) => `****${digits.replace(/[ -]/g, '').slice(-4)}`);
+}
+
+/** The order_id if it is well-formed, as error reports name it. */
+export function readableOrderId(value: string): string | undefined {
+  return ID_PATTERN.test(value) ? value : undefined;
+}
+
+/** Report order: by line, then "row" before the columns in header order; stable otherwise. */
+export function compareRowErrors(a: RowError, b: RowError): number {
+  return a.line - b.line || fieldRank(a.field) - fieldRank(b.field);
+}
+
+function fieldRank(field: string): number {
+  return IMPORT_COLUMNS.indexOf(field as ImportColumn);
+}
+
+/** Checks one row on its own (no cross-row rules): usable while streaming, before an order is complete. */
+export function checkRow(row: RawRow): RowError[] {
+  return parseRow(row).errors;
+}
+
+/**
+ * Validates all rows of one order together: each row's fields, agreement of the order columns across
+ * rows, unique payment ids, and that the order status matches its payments.
+ */
+export function validateOrderRows(rows: readonly RawRow[]): OrderValidation {
+  if (rows.length === 0) throw new DomainError('UPLOAD_NO_ROWS', 'an order needs at least one row');
+  const sorted = [...rows].sort((a, b) => a.line - b.line);
+  const errors: RowError[] = [];
+  const parsed: ParsedRow[] = [];
+  const usable: Array<{ row: RawRow; badFields: Set<string> }> = [];
+  for (const row of sorted) {
+    const result = parseRow(row);
+    errors.push(...result.errors);
+    if (result.parsed) parsed.push(result.parsed);
+    if (!row.problems?.length) usable.push({ row, badFields: new Set(result.errors.map((e) => e.field)) });
+  }
+  errors.push(...crossRowErrors(usable));
+  if (errors.length > 0) return { errors: errors.sort(compareRowErrors) };
+
+  const [first] = parsed;
+  if (!first) throw new Error('unreachable: rows without errors are parsed');
+  const statusError = statusConsistencyError(first, parsed);
+  if (statusError) return { errors: [statusError] };
+  return {
+    order: {
+      orderId: first.orderId,
+      amount: first.amount,
+      currency: first.currency,
+      status: first.status,
+      createdAt: first.createdAt,
+      customerEmail: first.customerEmail,
+      payments: parsed.flatMap((row) => (row.payment ? [row.payment] : [])),
+    },
+  };
+}
+
+interface ParsedRow {
+  line: number;
+  orderId: string;
+  amount: number;
+  currency: string;
+  status: ImportOrderStatus;
+  createdAt: string;
+  customerEmail: string;
+  payment?: ImportPayment;
+}
+
+function rowError(line: number, orderId: string | undefined, field: string, reason: string): RowError {
+  return { line, ...(orderId === undefined ? {} : { orderId }), field, reason: redactCardNumbers(reason) };
+}
+
+/** A value quoted for a reason, cut short so one bad cell cannot bloat a report. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value);
+}
+
+function parseRow(row: RawRow): { parsed?: ParsedRow; errors: RowError[] } {
+  const fields = row.fields;
+  const orderId = readableOrderId(fields.order_id);
+  const errors: RowError[] = [];
+  const fail = (field: string, reason: string): undefined => {
+    errors.push(rowError(row.line, orderId, field, reason));
+    return undefined;
+  };
+  if (row.problems?.length) {
+    for (const problem of row.problems) fail(problem.field, problem.reason);
+    return { errors };
+  }
+  const present = (field: ImportColumn): string | undefined =>
+    fields[field] === '' ? fail(field, `${field} is required`) : fields[field];
+
+  const id = present('order_id');
+  if (id !== undefined && orderId === undefined) fail('order_id', `order_id ${quote(id)} ${ID_RULE}`);
+
+  // The currency decides the amounts' precision, but is reported after them, in column order.
+  const currency = isCurrency(fields.currency) ? fields.currency : undefined;
+  const amount = parseAmountField('order_amount', present('order_amount'), currency, fail);
+  const currencyText = present('currency');
+  if (currencyText !== undefined && currency === undefined) {
+    fail('currency', `currency ${quote(currencyText)} is not a supported ISO 4217 code`);
+  }
+
+  const statusText = present('order_status');
+  let status: ImportOrderStatus | undefined;
+  if (statusText === 'PENDING' || statusText === 'COMPLETED') status = statusText;
+  else if (statusText === 'CANCELLED' || statusText === 'EXPIRED') {
+    fail(
+      'order_status',
+      `order_status ${statusText} cannot be imported; only PENDING or COMPLETED orders can`,
+    );
+  } else if (statusText !== undefined) {
+    fail('order_status', `order_status ${quote(statusText)} must be PENDING or COMPLETED`);
+  }
+
+  const createdText = present('created_at');
+  const createdAt = createdText === undefined ? undefined : parseTimestamp(createdText, fail);
+
+  const email = present('customer_email');
+  if (email !== undefined) {
+    if (email.length > MAX_EMAIL_LENGTH) {
+      fail('customer_email', `customer_email must be at most ${MAX_EMAIL_LENGTH} characters`);
+    } else if (!EMAIL_PATTERN.test(email)) {
+      fail('customer_email', 'customer_email is not an email address');
+    }
+  }
+
+  const isPayment = row.isPayment ?? PAYMENT_COLUMNS.some((column) => fields[column] !== '');
+  const payment = isPayment ? parsePayment(fields, present, currency, fail) : undefined;
+
+  if (errors.length > 0) return { errors };
+  // Every field was checked above; a missing value here would have been reported.
+  if (
+    orderId === undefined ||
+    currency === undefined ||
+    amount === undefined ||
+    status === undefined ||
+    createdAt === undefined ||
+    email === undefined ||
+    (isPayment && payment === undefined)
+  ) {
+    throw new Error('unreachable: a row without errors has all its values');
+  }
+  return {
+    parsed: {
+      line: row.line,
+      orderId,
+      amount,
+      currency,
+      status,
+      createdAt,
+      customerEmail: email,
+      ...(payment === undefined ? {} : { payment }),
+    },
+    errors,
+  };
+}
+
+type Fail = (field: string, reason: string) => undefined;
+
+function parsePayment(
+  fields: RawFields,
+  present: (field: ImportColumn) => string | undefined,
+  currency: string | undefined,
+  fail: Fail,
+): ImportPayment | undefined {
+  const paymentId = present('payment_id');
+  const idValid = paymentId !== undefined && ID_PATTERN.test(paymentId);
+  if (paymentId !== undefined && !idValid) fail('payment_id', `payment_id ${quote(paymentId)} ${ID_RULE}`);
+  const amount = parseAmountField('payment_amount', present('payment_amount'), currency, fail);
+
+  const statusText = present('payment_status');
+  let status: PaymentStatus | undefined;
+  if (statusText === 'PENDING' || statusText === 'COMPLETED' || statusText === 'FAILED') status = statusText;
+  else if (statusText !== undefined) {
+    fail('payment_status', `payment_status ${quote(statusText)} must be PENDING, COMPLETED or FAILED`);
+  }
+
+  const methodText = present('payment_method');
+  let method: PaymentMethod | undefined;
+  if (methodText === 'CARD' || methodText === 'BANK_TRANSFER') method = methodText;
+  else if (methodText !== undefined) {
+    fail('payment_method', `payment_method ${quote(methodText)} must be CARD or BANK_TRANSFER`);
+  }
+
+  const card = parseCardNumber(fields.card_number, methodText, fail);
+  if (!idValid || amount === undefined || status === undefined || method === undefined || !card.valid) {
+    return undefined;
+  }
+  return {
+    paymentId,
+    amount,
+    status,
+    method,
+    ...(card.digits === undefined ? {} : { cardNumber: card.digits }),
+  };
+}
+
+/** Optional; never echoed, at most its last 4 digits. */
+function parseCardNumber(
+  text: string,
+  method: string | undefined,
+  fail: Fail,
+): { valid: boolean; digits?: string } {
+  if (text === '') return { valid: true };
+  if (method === 'BANK_TRANSFER') {
+    fail('card_number', 'card_number must be empty for a BANK_TRANSFER payment');
+    return { valid: false };
+  }
+  const digits = text.replace(/[ -]/g, '');
+  if (!/^\d{12,19}$/.test(digits)) {
+    fail('card_number', 'card_number must be 12 to 19 digits, optionally grouped with spaces or dashes');
+    return { valid: false };
+  }
+  if (!luhnValid(digits)) {
+    fail('card_number', `card_number ending ${digits.slice(-4)} fails the Luhn check; check it for typos`);
+    return { valid: false };
+  }
+  return { valid: true, digits };
+}
+
+/** Minor units, checked against the currency's precision and the database's DECIMAL(19,4). */
+function parseAmountField(
+  field: ImportColumn,
+  text: string | undefined,
+  currency: string | undefined,
+  fail: Fail,
+): number | undefined {
+  // Precision depends on the currency: an unknown currency is reported on its own.
+  if (text === undefined || currency === undefined) return undefined;
+  try {
+    const minor = parseAmount(text, currency);
+    toDbDecimal(minor, currency);
+    return minor;
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    // Money's own message names the maximum, which reads like a card number to the redaction.
+    if (error.code === 'AMOUNT_TOO_LARGE') return fail(field, `${field} ${quote(text)} is too large`);
+    // The other money messages start with "amount"; name the column instead.
+    return fail(field, error.message.replace(/^amount /, `${field} `));
+  }
+}
+
+/** RFC 3339 date-time (the common ISO 8601 profile) to UTC with milliseconds, as the database keeps it. */
+function parseTimestamp(text: string, fail: Fail): string | undefined {
+  const match = TIMESTAMP.exec(text);
+  if (!match) {
+    return fail(
+      'created_at',
+      `created_at ${quote(text)} is not an ISO 8601 date-time with seconds and a time zone, such as "2026-03-01T09:15:00Z"`,
+    );
+  }
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [fraction = '', sign, offsetHours = '0', offsetMinutes = '0'] = match.slice(7);
+  if (year < 1000) return fail('created_at', `created_at ${quote(text)} is outside the years 1000 to 9999`);
+  // Date.UTC with day 0 of the next month gives the last day of this one.
+  const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+  if (
+    day < 1 ||
+    day > daysInMonth ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    Number(offsetHours) > 23 ||
+    Number(offsetMinutes) > 59
+  ) {
+    return fail('created_at', `created_at ${quote(text)} is not a valid date and time`);
+  }
+  // The database keeps milliseconds; finer digits are dropped, not rounded into the next second.
+  const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const offset = (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
+  const instant = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset;
+  if (instant < EARLIEST || instant > LATEST) {
+    return fail('created_at', `created_at ${quote(text)} is outside the years 1000 to 9999`);
+  }
+  return new Date(instant).toISOString();
+}
+
+/** Order columns agree across rows, payment ids are unique, and payments and "no payment" rows do not mix. */
+function crossRowErrors(usable: ReadonlyArray<{ row: RawRow; badFields: Set<string> }>): RowError[] {
+  const [reference] = usable;
+  if (!reference) return [];
+  const errors: RowError[] = [];
+  const ref = reference.row;
+  const reportedOrderLines = new Set<number>();
+  const paymentLines = new Map<string, number>();
+  let firstPaymentLine: number | undefined;
+  let firstEmptyLine: number | undefined;
+
+  for (const { row, badFields } of usable) {
+    const orderId = readableOrderId(row.fields.order_id);
+    const fail = (field: string, reason: string): void => {
+      errors.push(rowError(row.line, orderId, field, reason));
+    };
+    if (row !== ref) {
+      if (row.orderLine !== undefined && ref.orderLine !== undefined && row.orderLine !== ref.orderLine) {
+        if (!reportedOrderLines.has(row.orderLine)) {
+          reportedOrderLines.add(row.orderLine);
+          errors.push(
+            rowError(
+              row.orderLine,
+              orderId,
+              'order_id',
+              `order_id ${quote(row.fields.order_id)} is already used by the order on line ${ref.orderLine}`,
+            ),
+          );
+        }
+        // Another element's rows: comparing them with this one's would only add noise.
+        continue;
+      }
+      for (const column of ORDER_COLUMNS) {
+        const value = row.fields[column];
+        const expected = ref.fields[column];
+        if (value === expected || badFields.has(column)) continue;
+        // Emails are personal data: say where they differ, not what they are.
+        fail(
+          column,
+          column === 'customer_email'
+            ? `customer_email differs from line ${ref.line}`
+            : `${column} ${quote(value)} differs from ${quote(expected)} on line ${ref.line}`,
+        );
+      }
+    }
+
+    const isPayment = row.isPayment ?? PAYMENT_COLUMNS.some((column) => row.fields[column] !== '');
+    if (isPayment) {
+      firstPaymentLine ??= row.line;
+      const paymentId = row.fields.payment_id;
+      const earlier = paymentLines.get(paymentId);
+      if (paymentId !== '' && earlier !== undefined) {
+        fail('payment_id', `payment_id ${quote(paymentId)} is already used on line ${earlier}`);
+      } else if (paymentId !== '') {
+        paymentLines.set(paymentId, row.line);
+      }
+    } else if (firstEmptyLine === undefined) {
+      firstEmptyLine = row.line;
+    } else {
+      fail('row', `the order already has a row without payment on line ${firstEmptyLine}`);
+    }
+  }
+  if (firstEmptyLine !== undefined && firstPaymentLine !== undefined) {
+    errors.push(
+      rowError(
+        firstEmptyLine,
+        readableOrderId(ref.fields.order_id),
+        'row',
+        `the row has no payment, but the order has payments (line ${firstPaymentLine})`,
+      ),
+    );
+  }
+  return errors;
+}
+
+/**
+ * COMPLETED means the COMPLETED payments sum to the order amount, PENDING means they sum to less; and
+ * COMPLETED plus PENDING payments never exceed it (a pending one may still complete). FAILED ones do not count.
+ */
+function statusConsistencyError(order: ParsedRow, rows: readonly ParsedRow[]): RowError | undefined {
+  const money = (minor: number): string => `${formatAmount(minor, order.currency)} ${order.currency}`;
+  let committed = 0;
+  let completed = 0;
+  for (const row of rows) {
+    const payment = row.payment;
+    if (!payment || payment.status === 'FAILED') continue;
+    // Compared with what is left, so the running total never leaves the safe integer range.
+    const left = order.amount - committed;
+    if (payment.amount > left) {
+      const reason =
+        committed === 0
+          ? `payment_amount ${formatAmount(payment.amount, order.currency)} is more than the order amount ${money(order.amount)}`
+          : `payment_amount ${formatAmount(payment.amount, order.currency)} is more than the ${money(left)} left of the order amount ${money(order.amount)} after earlier COMPLETED and PENDING payments`;
+      return rowError(row.line, order.orderId, 'payment_amount', reason);
+    }
+    committed += payment.amount;
+    if (payment.status === 'COMPLETED') completed += payment.amount;
+  }
+  if (order.status === 'COMPLETED' && completed !== order.amount) {
+    return rowError(
+      order.line,
+      order.orderId,
+      'order_status',
+      `order_status is COMPLETED, but its COMPLETED payments total ${money(completed)} of ${money(order.amount)}`,
+    );
+  }
+  if (order.status === 'PENDING' && completed === order.amount) {
+    return rowError(
+      order.line,
+      order.orderId,
+      'order_status',
+      `order_status is PENDING, but its COMPLETED payments already total the order amount ${money(order.amount)}`,
+    );
+  }
+  return undefined;
+}

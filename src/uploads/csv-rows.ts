@@ -1,0 +1,230 @@
+/**
+ * Streaming CSV upload reader: bytes in, RawRows out, one at a time, so a file of any size is read in
+ * bounded memory. File-level problems (not UTF-8, wrong header, broken quoting) throw a DomainError; a
+ * row with the wrong column count becomes a RawRow with a problem, which rejects only its order.
+ */
+import { Readable, pipeline } from 'node:stream';
+import { CsvError, type Options, parse } from 'csv-parse';
+import { DomainError } from '../domain/errors';
+import { emptyFields, IMPORT_COLUMNS, type RawRow, redactCardNumbers } from '../domain/uploads/import-rows';
+
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+export const CSV_HEADER = IMPORT_COLUMNS.join(',');
+
+/** Far above any valid row (~700 characters); stops an unclosed quote from swallowing the whole file. */
+const MAX_RECORD_CHARS = 64 * 1024;
+const MAX_ECHO = 200;
+
+interface CsvRecord {
+  record: string[];
+  line: number;
+}
+
+export async function* readCsvRows(source: ByteSource): AsyncGenerator<RawRow> {
+  // Counted where the parser emits records, not where we consume them: a parse error may discard
+  // records already parsed but not yet read, and its line must still be right.
+  let nextLine = 1;
+  const options: Options<CsvRecord, { record: string[]; raw: string }> = {
+    raw: true,
+    relax_column_count: true,
+    record_delimiter: ['\r\n', '\n'],
+    max_record_size: MAX_RECORD_CHARS,
+    on_record: ({ record, raw }) => {
+      const line = nextLine;
+      nextLine += lineBreaks(raw);
+      // A blank line is a record of one empty field; it carries no data.
+      return record.length === 1 && /^[\r\n]*$/.test(raw) ? null : { record, line };
+    },
+  };
+  // The typings tie on_record's types to `columns`; with raw: true it receives { record, raw }.
+  const parser = parse(options as unknown as Options);
+  pipeline(Readable.from(decodeUtf8(source)), parser, () => {
+    // Errors reach the consumer through the parser's iterator below.
+  });
+
+  let headerSeen = false;
+  try {
+    for await (const item of parser as AsyncIterable<CsvRecord>) {
+      if (!headerSeen) {
+        checkHeader(item.record, item.line);
+        headerSeen = true;
+      } else {
+        yield csvRow(item.record, item.line);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CsvError) throw csvSyntaxError(error, nextLine);
+    throw error;
+  }
+  if (!headerSeen) {
+    throw new DomainError('UPLOAD_CSV_HEADER', `the file is empty; its first line must be "${CSV_HEADER}"`);
+  }
+}
+
+function csvRow(record: string[], line: number): RawRow {
+  const fields = emptyFields();
+  if (record.length !== IMPORT_COLUMNS.length) {
+    // Values may be shifted; only the order_id is kept, so the row still rejects its order.
+    fields.order_id = record[0] ?? '';
+    const reason = `the row has ${record.length} columns; the header has ${IMPORT_COLUMNS.length}`;
+    return { line, fields, problems: [{ field: 'row', reason }] };
+  }
+  IMPORT_COLUMNS.forEach((column, index) => {
+    fields[column] = record[index] ?? '';
+  });
+  return { line, fields };
+}
+
+function checkHeader(record: string[], line: number): void {
+  if (record.length === IMPORT_COLUMNS.length && record.every((name, i) => name === IMPORT_COLUMNS[i])) {
+    return;
+  }
+  const found = record.join(',');
+  const shown = redactCardNumbers(found.length > MAX_ECHO ? `${found.slice(0, MAX_ECHO)}…` : found);
+  const index = IMPORT_COLUMNS.findIndex((name, i) => record[i] !== name);
+  const detail =
+    record.length !== IMPORT_COLUMNS.length
+      ? `${record.length} column${record.length === 1 ? '' : 's'} instead of ${IMPORT_COLUMNS.length}`
+      : `column ${index + 1} should be "${IMPORT_COLUMNS[index]}"`;
+  throw new DomainError(
+    'UPLOAD_CSV_HEADER',
+    `line ${line}: the header must be "${CSV_HEADER}"; found ${JSON.stringify(shown)} (${detail})`,
+  );
+}
+
+/** csv-parse messages quote field values, which may hold card numbers: say what is wrong in our words. */
+function csvSyntaxError(error: CsvError, line: number): DomainError {
+  const where = `the record starting on line ${line}`;
+  const reasons: Record<string, string> = {
+    CSV_QUOTE_NOT_CLOSED: `${where} has a quoted field that is never closed`,
+    CSV_INVALID_CLOSING_QUOTE: `${where} has a closing quote followed by something other than a comma or line end`,
+    INVALID_OPENING_QUOTE: `${where} has a quote inside an unquoted field; quote the whole field and double its quotes ("")`,
+    CSV_MAX_RECORD_SIZE: `${where} is longer than ${MAX_RECORD_CHARS} characters; is a quote not closed?`,
+  };
+  return new DomainError(
+    'UPLOAD_CSV_MALFORMED',
+    `the file is not valid CSV: ${reasons[error.code] ?? `${where} cannot be parsed (${error.code})`}`,
+  );
+}
+
+/** Line breaks in a record's raw text; a CRLF record delimiter reaches `raw` without its LF. */
+function lineBreaks(raw: string): number {
+  let count = 0;
+  for (let i = raw.indexOf('\n'); i !== -1; i = raw.indexOf('\n', i + 1)) count++;
+  return raw.endsWith('\r') ? count + 1 : count;
+}
+
+/**
+ * Strict UTF-8 decoding of an upload, shared by the CSV and XML readers. Drops a leading UTF-8 BOM;
+ * refuses UTF-16/32 byte order marks, invalid or truncated byte sequences, and NUL characters (UTF-16
+ * without a BOM, or a binary file), naming the byte offset and line.
+ */
+export async function* decodeUtf8(source: ByteSource): AsyncGenerator<string> {
+  const validator = new Utf8Validator();
+  // ignoreBOM: false strips a leading UTF-8 BOM; the bytes are validated before they get here.
+  const decoder = new TextDecoder('utf-8');
+  // The first bytes are held back until a byte order mark can be recognised, even from 1-byte chunks.
+  let head: Uint8Array | undefined = new Uint8Array(0);
+  for await (const chunk of source) {
+    let bytes = chunk;
+    if (head) {
+      head = concat(head, chunk);
+      if (head.length < 4) continue;
+      refuseForeignBom(head);
+      bytes = head;
+      head = undefined;
+    }
+    validator.push(bytes);
+    const text = decoder.decode(bytes, { stream: true });
+    if (text !== '') yield text;
+  }
+  if (head) {
+    refuseForeignBom(head);
+    validator.push(head);
+    const text = decoder.decode(head, { stream: true });
+    if (text !== '') yield text;
+  }
+  validator.end();
+  const rest = decoder.decode();
+  if (rest !== '') yield rest;
+}
+
+function refuseForeignBom(head: Uint8Array): void {
+  const [a, b, c, d] = head;
+  const utf16 = (a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff);
+  const utf32be = a === 0 && b === 0 && c === 0xfe && d === 0xff;
+  if (utf16 || utf32be) {
+    throw new DomainError(
+      'UPLOAD_NOT_UTF8',
+      'the file is UTF-16 or UTF-32 encoded (it starts with a byte order mark); save it as UTF-8',
+    );
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a, 0);
+  joined.set(b, a.length);
+  return joined;
+}
+
+/** Incremental UTF-8 validation as the WHATWG decoder defines it (no overlongs, surrogates or > U+10FFFF). */
+class Utf8Validator {
+  private offset = 0;
+  private line = 1;
+  /** Continuation bytes still expected, the allowed range of the next one, and where the sequence began. */
+  private needed = 0;
+  private lower = 0x80;
+  private upper = 0xbf;
+  private sequenceStart = 0;
+
+  push(bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i] as number;
+      const at = this.offset + i;
+      if (this.needed > 0) {
+        if (byte < this.lower || byte > this.upper) this.fail(this.sequenceStart);
+        this.lower = 0x80;
+        this.upper = 0xbf;
+        this.needed--;
+        continue;
+      }
+      if (byte < 0x80) {
+        if (byte === 0x0a) this.line++;
+        else if (byte === 0) {
+          throw new DomainError(
+            'UPLOAD_NOT_UTF8',
+            `the file contains a NUL character at byte offset ${at} (line ${this.line}), so it is not UTF-8 text; is it UTF-16 or binary?`,
+          );
+        }
+        continue;
+      }
+      this.sequenceStart = at;
+      if (byte >= 0xc2 && byte <= 0xdf) this.needed = 1;
+      else if (byte >= 0xe0 && byte <= 0xef) {
+        this.needed = 2;
+        if (byte === 0xe0) this.lower = 0xa0;
+        if (byte === 0xed) this.upper = 0x9f;
+      } else if (byte >= 0xf0 && byte <= 0xf4) {
+        this.needed = 3;
+        if (byte === 0xf0) this.lower = 0x90;
+        if (byte === 0xf4) this.upper = 0x8f;
+      } else {
+        this.fail(at);
+      }
+    }
+    this.offset += bytes.length;
+  }
+
+  end(): void {
+    if (this.needed > 0) this.fail(this.sequenceStart);
+  }
+
+  private fail(at: number): never {
+    throw new DomainError(
+      'UPLOAD_NOT_UTF8',
+      `the file is not valid UTF-8: invalid byte sequence at byte offset ${at} (line ${this.line}); save it as UTF-8`,
+    );
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Grouping rows into orders. An order's CSV rows may be anywhere in the file, so a chunk of work must
+ * hold every row of each of its orders: tag each row with `orderBucket(row.fields.order_id, n)` as it is
+ * staged, then validate one bucket's rows at a time with `validateRows`. Pure and workflow-safe.
+ */
+import { DomainError } from '../domain/errors';
+import {
+  compareRowErrors,
+  type ImportOrder,
+  type RawRow,
+  type RowError,
+  validateOrderRows,
+} from '../domain/uploads/import-rows';
+
+export interface ValidatedRows {
+  /** In order of each order's first line. */
+  orders: ImportOrder[];
+  /** Sorted by line; an order with any error is not in `orders`. */
+  errors: RowError[];
+}
+
+/**
+ * Rows of each order together, in order of first appearance. Rows without an order_id cannot belong
+ * to an order: each stands alone.
+ */
+export function groupRows(rows: Iterable<RawRow>): RawRow[][] {
+  const groups = new Map<string, RawRow[]>();
+  for (const row of rows) {
+    // Prefixed so that no order_id value can collide with a line key.
+    const key = row.fields.order_id === '' ? `line:${row.line}` : `id:${row.fields.order_id}`;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.values()];
+}
+
+/** Groups the rows by order and validates each order; `rows` must hold all rows of its orders. */
+export function validateRows(rows: Iterable<RawRow>): ValidatedRows {
+  const orders: Array<{ line: number; order: ImportOrder }> = [];
+  const errors: RowError[] = [];
+  for (const group of groupRows(rows)) {
+    const result = validateOrderRows(group);
+    if ('order' in result) {
+      const line = group.reduce((first, row) => Math.min(first, row.line), Number.POSITIVE_INFINITY);
+      orders.push({ line, order: result.order });
+    } else {
+      errors.push(...result.errors);
+    }
+  }
+  errors.sort(compareRowErrors);
+  return { orders: orders.sort((a, b) => a.line - b.line).map(({ order }) => order), errors };
+}
+
+/**
+ * Which of `bucketCount` buckets an order_id falls in: the same on every run and runtime (FNV-1a over
+ * UTF-16 code units), so rows can be bucketed as they stream in and each bucket validated on its own.
+ */
+export function orderBucket(orderId: string, bucketCount: number): number {
+  if (!Number.isInteger(bucketCount) || bucketCount < 1 || bucketCount > 2 ** 31) {
+    throw new DomainError('UPLOAD_BUCKETS_INVALID', 'bucketCount must be a whole number from 1 to 2^31');
+  }
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < orderId.length; i++) {
+    hash = Math.imul(hash ^ orderId.charCodeAt(i), 0x01000193);
+  }
+  return (hash >>> 0) % bucketCount;
+}
