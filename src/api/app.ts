@@ -11,6 +11,7 @@ import { Problem, problemMiddleware } from './http/problem';
 import { healthRoutes } from './health/routes';
 import { createOrderService } from './orders/order-service';
 import { orderRoutes } from './orders/routes';
+import { uploadRoutes } from './uploads/routes';
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +36,9 @@ export function createApp({ config, db, connection, cipher, logger }: AppDeps): 
   const app = new Koa();
   app.use(requestLog(logger));
   app.use(problemMiddleware(logger));
+  // Uploads stream their own bodies (files), so they come before the JSON body handling.
+  const uploads = uploadRoutes({ config, db, client, cipher });
+  app.use(uploads.routes()).use(uploads.allowedMethods({ throw: true }));
   app.use(jsonBodiesOnly());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.maxBodyBytes, encoding: 'utf-8' }));
   const routers = [

@@ -25,6 +25,16 @@ export interface Config {
   };
   /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
   gatewayLatencyMs: number;
+  uploads: {
+    /** Largest upload file; above it the API answers 413. */
+    maxBytes: number;
+    /** Rows per chunk (one child workflow, one transaction). */
+    chunkRows: number;
+    /** Chunk workflows in flight at once. */
+    window: number;
+    /** Chunks per run of the upload workflow before it continues as new. */
+    chunksPerRun: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -75,6 +85,12 @@ export function loadConfig(env: Env = process.env): Config {
       paymentWaitMs: parseMillis(env.DURAPAY_PAYMENT_WAIT_MS ?? '10000', 'DURAPAY_PAYMENT_WAIT_MS'),
     },
     gatewayLatencyMs: parseMillis(env.DURAPAY_GATEWAY_LATENCY_MS ?? '0', 'DURAPAY_GATEWAY_LATENCY_MS'),
+    uploads: {
+      maxBytes: parseByteSize(env.DURAPAY_MAX_UPLOAD ?? '1gb', 'DURAPAY_MAX_UPLOAD'),
+      chunkRows: parseCount(env.DURAPAY_UPLOAD_CHUNK_ROWS ?? '5000', 'DURAPAY_UPLOAD_CHUNK_ROWS', 100_000),
+      window: parseCount(env.DURAPAY_UPLOAD_WINDOW ?? '8', 'DURAPAY_UPLOAD_WINDOW', 500),
+      chunksPerRun: parseCount(env.DURAPAY_UPLOAD_CHUNKS_PER_RUN ?? '100', 'DURAPAY_UPLOAD_CHUNKS_PER_RUN', 1000),
+    },
   };
 }
 
@@ -84,6 +100,13 @@ function parseDuration(value: string, name: string): number {
   } catch (error) {
     throw new ConfigError(`${name}: ${(error as Error).message}`);
   }
+}
+
+function parseCount(value: string, name: string, max: number): number {
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number from 1 to ${max}, not "${value}"`);
+  }
+  return Number(value);
 }
 
 function parseMillis(value: string, name: string): number {

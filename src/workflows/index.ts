@@ -1,2 +1,3 @@
 // Every workflow the worker registers is exported from here (the worker bundles this file).
 export { orderWorkflow } from './orders/order-workflow';
+export { chunkWorkflow, uploadWorkflow } from './uploads/upload-workflow';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createOrderActivities } from '../../src/activities/orders';
+import { createActivities } from '../../src/activities';
 import { createSimulatedGateway, type SimulatedGateway } from '../../src/activities/orders/simulated-gateway';
 import type { FieldCipher } from '../../src/crypto/field-cipher';
 import { startTestApi, type TestApi } from './api';
@@ -19,21 +19,24 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
   const taskQueue = `durapay-${randomUUID()}`;
-  const [env, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
+  const [temporal, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
   const cipher = testCipher();
   const gateway = createSimulatedGateway();
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: temporal.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
-    activities: createOrderActivities({ db: database.db, cipher, gateway }),
+    activities: createActivities({ db: database.db, cipher, gateway }),
   });
   const running = worker.run();
-  const api = await startTestApi({ db: database.db, connection: env.connection, taskQueue, cipher });
-  return {
+  const api = await startTestApi(
+    { db: database.db, connection: temporal.connection, taskQueue, cipher },
     env,
+  );
+  return {
+    env: temporal,
     database,
     api,
     gateway,
@@ -43,7 +46,7 @@ export async function startTestStack(): Promise<TestStack> {
       worker.shutdown();
       await running;
       await database.drop();
-      await env.teardown();
+      await temporal.teardown();
     },
   };
 }

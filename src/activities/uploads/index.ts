@@ -1,0 +1,199 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import type { FieldCipher } from '../../crypto/field-cipher';
+import type { Db } from '../../db/knex';
+import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow, type OrderRow, type PaymentRow } from '../../db/orders';
+import { findUpload, finishUploadRow, recordRowErrors, slotRange, stagedRowsInSlots } from '../../db/uploads';
+import { parseDbDecimal, toDbDecimal } from '../../domain/money';
+import type { ImportOrder, ImportPayment, RawRow, RowError } from '../../domain/uploads/import-rows';
+import { validateRows } from '../../uploads/group-orders';
+import type { UploadActivities, UploadStatus } from '../../workflows/uploads/messages';
+
+export interface UploadActivityDeps {
+  db: Db;
+  cipher: FieldCipher;
+  now?: () => Date;
+}
+
+export function createUploadActivities({ db, cipher, now = () => new Date() }: UploadActivityDeps): UploadActivities {
+  async function requireUpload(uploadId: string) {
+    const upload = await findUpload(db, uploadId);
+    if (!upload) throw ApplicationFailure.nonRetryable(`no upload ${uploadId}`, 'UploadNotFound');
+    return upload;
+  }
+
+  return {
+    async planUpload({ uploadId }) {
+      return { chunksTotal: (await requireUpload(uploadId)).chunks_total };
+    },
+
+    /**
+     * One chunk in one transaction: all rows of its orders (a slot range), validated together, then written
+     * with the errors. Running it again finds the same orders already there, identical, and writes nothing new.
+     */
+    async importChunk({ uploadId, chunk }) {
+      const upload = await requireUpload(uploadId);
+      const rows = await stagedRowsInSlots(db, cipher, uploadId, slotRange(chunk, upload.chunks_total));
+      const validated = validateRows(rows);
+      const written = now();
+      const imported = await db.transaction(async (trx) => {
+        const { fresh, same, clashes } = await sortAgainstExisting(trx, validated.orders);
+        await insertOrders(trx, fresh, cipher, written);
+        await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
+        return [...fresh, ...same];
+      });
+      const rowsImported = imported.reduce((sum, order) => sum + rowsOf(order), 0);
+      return { rowsImported, rowsRejected: rows.length - rowsImported };
+    },
+
+    async finishUpload({ uploadId, progress }) {
+      const status: UploadStatus =
+        progress.chunksCompleted === 0 && progress.chunksTotal > 0
+          ? 'FAILED'
+          : progress.chunksFailed > 0 || progress.rowsRejected > 0
+            ? 'COMPLETED_WITH_ERRORS'
+            : 'COMPLETED';
+      await finishUploadRow(
+        db,
+        uploadId,
+        {
+          upload_status: status,
+          rows_imported: progress.rowsImported,
+          rows_rejected: progress.rowsRejected,
+          chunks_completed: progress.chunksCompleted,
+          chunks_failed: progress.chunksFailed,
+        },
+        now(),
+      );
+    },
+  };
+}
+
+/** An order is one row in the file, or one row per payment. */
+const rowsOf = (order: ImportOrder): number => Math.max(1, order.payments.length);
+
+/**
+ * Orders already in the database are either this same import seen again (identical: nothing to write) or
+ * someone else's data under the same id, which an upload must never overwrite.
+ */
+async function sortAgainstExisting(trx: Knex.Transaction, orders: ImportOrder[]) {
+  const ids = orders.map((order) => order.orderId);
+  const paymentIds = orders.flatMap((order) => order.payments.map((payment) => payment.paymentId));
+  const orderRows: OrderRow[] = await trx<OrderRow>(ORDERS).whereIn('order_id', ids);
+  const paymentRows: PaymentRow[] = await trx<PaymentRow>(PAYMENTS).whereIn('payment_id', paymentIds);
+  const existingOrders = new Map(orderRows.map((row) => [row.order_id, row]));
+  const existingPayments = new Map(paymentRows.map((row) => [row.payment_id, row]));
+  const fresh: ImportOrder[] = [];
+  const same: ImportOrder[] = [];
+  const clashes: { order: ImportOrder; reason: string }[] = [];
+  for (const order of orders) {
+    const existing = existingOrders.get(order.orderId);
+    const takenPayment = order.payments.find((payment) => {
+      const row = existingPayments.get(payment.paymentId);
+      return row && (row.order_id !== order.orderId || !samePayment(row, payment, order.currency));
+    });
+    if (takenPayment) {
+      clashes.push({ order, reason: `payment_id ${takenPayment.paymentId} already exists with other data` });
+    } else if (!existing) {
+      fresh.push(order);
+    } else if (sameOrder(existing, order) && order.payments.every((p) => existingPayments.has(p.paymentId))) {
+      same.push(order);
+    } else {
+      clashes.push({ order, reason: `order_id ${order.orderId} already exists with other data` });
+    }
+  }
+  return { fresh, same, clashes };
+}
+
+function sameOrder(row: OrderRow, order: ImportOrder): boolean {
+  return (
+    row.currency === order.currency &&
+    parseDbDecimal(row.order_amount, row.currency) === order.amount &&
+    row.order_status === order.status &&
+    row.created_at.getTime() === Date.parse(order.createdAt)
+  );
+}
+
+function samePayment(row: PaymentRow, payment: ImportPayment, currency: string): boolean {
+  return (
+    parseDbDecimal(row.payment_amount, currency) === payment.amount &&
+    row.payment_status === payment.status &&
+    row.payment_method === payment.method
+  );
+}
+
+function clashErrors(clashes: { order: ImportOrder; reason: string }[], rows: RawRow[]): RowError[] {
+  return clashes.map(({ order, reason }) => ({
+    line: rows.find((row) => row.fields.order_id === order.orderId)?.line ?? 0,
+    orderId: order.orderId,
+    field: 'order_id',
+    reason,
+  }));
+}
+
+async function insertOrders(trx: Knex.Transaction, orders: ImportOrder[], cipher: FieldCipher, now: Date) {
+  if (orders.length === 0) return;
+  const orderRows = orders.map((order) => {
+    const createdAt = new Date(order.createdAt);
+    const paid = order.payments
+      .filter((payment) => payment.status === 'COMPLETED')
+      .reduce((sum, payment) => sum + payment.amount, 0);
+    return {
+      ...newOrderRow(
+        {
+          orderId: order.orderId,
+          amount: order.amount,
+          currency: order.currency,
+          ...(order.customerEmail ? { customer: { email: order.customerEmail } } : {}),
+        },
+        cipher,
+        createdAt,
+      ),
+      order_status: order.status,
+      amount_paid: toDbDecimal(paid, order.currency),
+      updated_at: now,
+    };
+  });
+  const paymentRows = orders.flatMap((order) =>
+    order.payments.map((payment) => importedPaymentRow(order, payment, cipher, new Date(order.createdAt), now)),
+  );
+  for (const batch of chunked(orderRows, 500)) await trx(ORDERS).insert(batch);
+  for (const batch of chunked(paymentRows, 500)) await trx(PAYMENTS).insert(batch);
+}
+
+function importedPaymentRow(
+  order: ImportOrder,
+  payment: ImportPayment,
+  cipher: FieldCipher,
+  createdAt: Date,
+  now: Date,
+): PaymentRow {
+  const base = { payment_status: payment.status, failure_reason: null, updated_at: now };
+  if (payment.cardNumber) {
+    const row = newCardPaymentRow(
+      { paymentId: payment.paymentId, orderId: order.orderId, amount: payment.amount, currency: order.currency, cardNumber: payment.cardNumber },
+      cipher,
+      createdAt,
+    );
+    return { ...row, ...base };
+  }
+  return {
+    payment_id: payment.paymentId,
+    order_id: order.orderId,
+    payment_amount: toDbDecimal(payment.amount, order.currency),
+    payment_method: payment.method,
+    card_brand: null,
+    card_last4: null,
+    card_number_enc: null,
+    idempotency_key: null,
+    request_hash: null,
+    created_at: createdAt,
+    ...base,
+  };
+}
+
+function chunked<T>(items: T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
+}

@@ -1,0 +1,191 @@
+import { Readable } from 'node:stream';
+import Router from '@koa/router';
+import busboy from 'busboy';
+import type { Context } from 'koa';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Config } from '../../config';
+import type { FieldCipher } from '../../crypto/field-cipher';
+import type { Db } from '../../db/knex';
+import { findUpload, listRowErrors, type UploadFormat, type UploadRow } from '../../db/uploads';
+import { csvRecord, csvTextCell } from '../../domain/exports/csv-cells';
+import { UPLOAD_ID } from '../../workflows/search-attributes';
+import { uploadProgressQuery, uploadWorkflowId } from '../../workflows/uploads/messages';
+import type { uploadWorkflow } from '../../workflows/uploads/upload-workflow';
+import { Problem } from '../http/problem';
+import { parseId } from '../orders/requests';
+import { stageUpload } from './staging';
+
+export interface UploadRoutesDeps {
+  config: Config;
+  db: Db;
+  client: Client;
+  cipher: FieldCipher;
+  now?: () => Date;
+}
+
+const FIRST_ERRORS = 10;
+const ERROR_PAGE = 1000;
+
+/**
+ * Bulk uploads: the body is the file (raw text/csv or application/xml, or multipart/form-data with a `file`
+ * field), streamed into MySQL staging; then the upload workflow imports it chunk by chunk.
+ */
+export function uploadRoutes({
+  config,
+  db,
+  client,
+  cipher,
+  now = () => new Date(),
+}: UploadRoutesDeps): Router {
+  const router = new Router();
+
+  router.post('/uploads', async (ctx) => {
+    const { format, body } = await fileOf(ctx);
+    const staged = await stageUpload(
+      { db, cipher, now },
+      { format, body, maxBytes: config.uploads.maxBytes, chunkRows: config.uploads.chunkRows },
+    );
+    if (!staged.duplicate) {
+      try {
+        await client.workflow.start<typeof uploadWorkflow>('uploadWorkflow', {
+          workflowId: uploadWorkflowId(staged.uploadId),
+          taskQueue: config.temporal.taskQueue,
+          args: [
+            {
+              uploadId: staged.uploadId,
+              window: config.uploads.window,
+              chunksPerRun: config.uploads.chunksPerRun,
+            },
+          ],
+          typedSearchAttributes: [{ key: UPLOAD_ID, value: staged.uploadId }],
+          memo: { format, chunksTotal: staged.chunksTotal },
+          staticSummary: `Upload ${staged.uploadId} (${format}, ${staged.chunksTotal} chunks)`,
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    }
+    const upload = await findUpload(db, staged.uploadId);
+    ctx.status = 202;
+    ctx.set('Location', `/uploads/${staged.uploadId}`);
+    ctx.body = {
+      uploadId: staged.uploadId,
+      status: upload?.upload_status ?? 'RUNNING',
+      duplicate: staged.duplicate,
+    };
+  });
+
+  router.get('/uploads/:uploadId', async (ctx) => {
+    const upload = await requireUpload(ctx.params.uploadId!);
+    const live = upload.upload_status === 'RUNNING' ? await liveProgress(upload.upload_id) : undefined;
+    ctx.body = {
+      uploadId: upload.upload_id,
+      status: upload.upload_status,
+      format: upload.format,
+      rowsTotal: upload.rows_total,
+      rowsImported: live?.rowsImported ?? upload.rows_imported,
+      rowsRejected: live?.rowsRejected ?? upload.rows_rejected,
+      chunks: {
+        total: upload.chunks_total,
+        completed: live?.chunksCompleted ?? upload.chunks_completed,
+        failed: live?.chunksFailed ?? upload.chunks_failed,
+      },
+      startedAt: upload.started_at.toISOString(),
+      finishedAt: upload.finished_at?.toISOString() ?? null,
+      errors: await listRowErrors(db, upload.upload_id, { limit: FIRST_ERRORS }),
+    };
+  });
+
+  router.get('/uploads/:uploadId/errors', async (ctx) => {
+    const upload = await requireUpload(ctx.params.uploadId!);
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.set('Content-Disposition', `attachment; filename="upload-${upload.upload_id}-errors.csv"`);
+    ctx.body = Readable.from(errorReport(upload.upload_id));
+  });
+
+  async function requireUpload(uploadId: string): Promise<UploadRow> {
+    const upload = await findUpload(db, parseId(uploadId, 'upload'));
+    if (!upload || upload.upload_status === 'RECEIVING')
+      throw new Problem(404, 'Not Found', `no upload "${uploadId}"`);
+    return upload;
+  }
+
+  /** The workflow knows the progress while it runs; MySQL has it once it has finished. */
+  async function liveProgress(uploadId: string) {
+    try {
+      return await client.workflow.getHandle(uploadWorkflowId(uploadId)).query(uploadProgressQuery);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function* errorReport(uploadId: string): AsyncGenerator<string> {
+    yield csvRecord(['line', 'order_id', 'field', 'reason']);
+    let after: { line: number; field: string } | undefined;
+    for (;;) {
+      const page = await listRowErrors(db, uploadId, { ...(after ? { after } : {}), limit: ERROR_PAGE });
+      if (page.length === 0) return;
+      yield page
+        .map((error) =>
+          csvRecord([
+            String(error.line),
+            csvTextCell(error.orderId),
+            csvTextCell(error.field),
+            csvTextCell(error.reason),
+          ]),
+        )
+        .join('');
+      const last = page.at(-1)!;
+      after = { line: last.line, field: last.field };
+    }
+  }
+
+  return router;
+}
+
+const FORMATS: Record<string, UploadFormat> = {
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+  'application/xml': 'xml',
+  'text/xml': 'xml',
+};
+
+/** The uploaded file as a byte stream, and its format from its media type (or, in a form, its name). */
+async function fileOf(ctx: Context): Promise<{ format: UploadFormat; body: AsyncIterable<Uint8Array> }> {
+  const mediaType = (ctx.request.type || '').toLowerCase();
+  const direct = FORMATS[mediaType];
+  if (direct) return { format: direct, body: ctx.req };
+  if (mediaType !== 'multipart/form-data') {
+    throw new Problem(
+      415,
+      'Unsupported Media Type',
+      'send the file as text/csv, application/xml or multipart/form-data',
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const form = busboy({ headers: ctx.req.headers, limits: { files: 1 } });
+    let found = false;
+    form.on('file', (field, stream, info) => {
+      const format = FORMATS[info.mimeType.toLowerCase()] ?? formatFromName(info.filename);
+      if (field !== 'file' || !format || found) {
+        stream.resume();
+        return;
+      }
+      found = true;
+      resolve({ format, body: stream });
+    });
+    form.on('error', reject);
+    form.on('close', () => {
+      if (!found)
+        reject(
+          new Problem(422, 'Unprocessable Content', 'the form has no `file` field with a .csv or .xml file'),
+        );
+    });
+    ctx.req.pipe(form);
+  });
+}
+
+function formatFromName(filename: string | undefined): UploadFormat | undefined {
+  const extension = filename?.toLowerCase().split('.').pop();
+  return extension === 'csv' || extension === 'xml' ? extension : undefined;
+}

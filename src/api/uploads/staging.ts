@@ -1,0 +1,97 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { FieldCipher } from '../../crypto/field-cipher';
+import type { Db } from '../../db/knex';
+import {
+  SLOTS,
+  createUpload,
+  deleteUpload,
+  findUploadByDigest,
+  markStaged,
+  stageRows,
+  type UploadFormat,
+} from '../../db/uploads';
+import { readableOrderId, type RawRow } from '../../domain/uploads/import-rows';
+import { readCsvRows } from '../../uploads/csv-rows';
+import { orderBucket } from '../../uploads/group-orders';
+import { readXmlRows } from '../../uploads/xml-rows';
+import { Problem } from '../http/problem';
+
+const STAGE_BATCH = 1000;
+
+export interface StagedUpload {
+  uploadId: string;
+  /** True when the same file was uploaded before: the earlier upload is answered and nothing is redone. */
+  duplicate: boolean;
+  chunksTotal: number;
+}
+
+/**
+ * Streams a file into MySQL as it arrives (never the whole file in memory): parsed rows, sealed, in batches,
+ * each with its order's slot. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
+ */
+export async function stageUpload(
+  deps: { db: Db; cipher: FieldCipher; now: () => Date },
+  input: { format: UploadFormat; body: AsyncIterable<Uint8Array>; maxBytes: number; chunkRows: number },
+): Promise<StagedUpload> {
+  const { db, cipher } = deps;
+  const uploadId = randomUUID();
+  await createUpload(db, uploadId, input.format, deps.now());
+  const digest = createHash('sha256');
+  let bytes = 0;
+  async function* metered(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of input.body) {
+      bytes += chunk.byteLength;
+      if (bytes > input.maxBytes) {
+        throw new Problem(
+          413,
+          'Content Too Large',
+          `the file is larger than the ${input.maxBytes}-byte upload limit`,
+        );
+      }
+      digest.update(chunk);
+      yield chunk;
+    }
+  }
+
+  let rowNo = 0;
+  try {
+    let batch: { row: RawRow; rowNo: number; slot: number }[] = [];
+    const rows = input.format === 'csv' ? readCsvRows(metered()) : readXmlRows(metered());
+    for await (const row of rows) {
+      batch.push({ row, rowNo: rowNo++, slot: slotOf(row) });
+      if (batch.length === STAGE_BATCH) {
+        await stageRows(db, cipher, uploadId, batch);
+        batch = [];
+      }
+    }
+    await stageRows(db, cipher, uploadId, batch);
+  } catch (error) {
+    await deleteUpload(db, uploadId);
+    throw error;
+  }
+
+  const sha256 = digest.digest('hex');
+  const earlier = await findUploadByDigest(db, sha256);
+  if (earlier) {
+    await deleteUpload(db, uploadId);
+    return { uploadId: earlier.upload_id, duplicate: true, chunksTotal: earlier.chunks_total };
+  }
+  const chunksTotal = Math.ceil(rowNo / input.chunkRows);
+  try {
+    await markStaged(db, uploadId, { bytes, sha256, rowsTotal: rowNo, chunksTotal });
+  } catch (error) {
+    // The same file finished staging a moment earlier in a concurrent request: answer with that upload.
+    const twin =
+      (error as { code?: string }).code === 'ER_DUP_ENTRY' && (await findUploadByDigest(db, sha256));
+    if (!twin) throw error;
+    await deleteUpload(db, uploadId);
+    return { uploadId: twin.upload_id, duplicate: true, chunksTotal: twin.chunks_total };
+  }
+  return { uploadId, duplicate: false, chunksTotal };
+}
+
+/** Rows of one order share a slot; a row whose order id is unreadable stands alone (it is rejected anyway). */
+function slotOf(row: RawRow): number {
+  const orderId = readableOrderId(row.fields.order_id);
+  return orderBucket(orderId ?? `line:${row.orderLine ?? row.line}`, SLOTS);
+}

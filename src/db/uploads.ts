@@ -1,0 +1,178 @@
+/**
+ * Bulk uploads in MySQL: the upload's status and counts, its staged rows, and its rejected rows.
+ * Staged row values are sealed with the FieldCipher (they hold card numbers and emails).
+ */
+import type { FieldCipher } from '../crypto/field-cipher';
+import type { RawRow, RowError, RowProblem } from '../domain/uploads/import-rows';
+import type { UploadStatus } from '../workflows/uploads/messages';
+import type { Db } from './knex';
+
+export type UploadFormat = 'csv' | 'xml';
+
+export interface UploadRow {
+  upload_id: string;
+  format: UploadFormat;
+  upload_status: UploadStatus | 'RECEIVING';
+  file_sha256: string | null;
+  bytes: number;
+  rows_total: number;
+  rows_imported: number;
+  rows_rejected: number;
+  chunks_total: number;
+  chunks_completed: number;
+  chunks_failed: number;
+  failure_reason: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+interface StagedRow {
+  upload_id: string;
+  row_no: number;
+  line: number;
+  order_line: number | null;
+  slot: number;
+  is_payment: boolean | null;
+  fields_enc: string;
+  problems: string | null;
+}
+
+export const UPLOADS = 'uploads';
+const UPLOAD_ROWS = 'upload_rows';
+const UPLOAD_ERRORS = 'upload_errors';
+
+/** Rows are hashed by order id into this many slots; chunk n of N takes slots [n·S/N, (n+1)·S/N). */
+export const SLOTS = 1 << 20;
+
+export const slotRange = (chunk: number, chunksTotal: number): [number, number] => [
+  Math.floor((chunk * SLOTS) / chunksTotal),
+  Math.floor(((chunk + 1) * SLOTS) / chunksTotal),
+];
+
+export async function findUpload(db: Db, uploadId: string): Promise<UploadRow | undefined> {
+  return db<UploadRow>(UPLOADS).where({ upload_id: uploadId }).first();
+}
+
+export async function findUploadByDigest(db: Db, sha256: string): Promise<UploadRow | undefined> {
+  return db<UploadRow>(UPLOADS).where({ file_sha256: sha256 }).first();
+}
+
+export async function createUpload(db: Db, uploadId: string, format: UploadFormat, now: Date): Promise<void> {
+  await db<UploadRow>(UPLOADS).insert({ upload_id: uploadId, format, upload_status: 'RECEIVING', started_at: now });
+}
+
+export async function stageRows(
+  db: Db,
+  cipher: FieldCipher,
+  uploadId: string,
+  rows: { row: RawRow; rowNo: number; slot: number }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db<StagedRow>(UPLOAD_ROWS).insert(
+    rows.map(({ row, rowNo, slot }) => ({
+      upload_id: uploadId,
+      row_no: rowNo,
+      line: row.line,
+      order_line: row.orderLine ?? null,
+      slot,
+      is_payment: row.isPayment ?? null,
+      fields_enc: cipher.encrypt(JSON.stringify(row.fields), stagedLocation(uploadId, rowNo)),
+      problems: row.problems?.length ? JSON.stringify(row.problems) : null,
+    })),
+  );
+}
+
+/** The staged rows of one chunk, in file order, unsealed. */
+export async function stagedRowsInSlots(
+  db: Db,
+  cipher: FieldCipher,
+  uploadId: string,
+  [fromSlot, toSlot]: [number, number],
+): Promise<RawRow[]> {
+  const rows = await db<StagedRow>(UPLOAD_ROWS)
+    .where({ upload_id: uploadId })
+    .andWhere('slot', '>=', fromSlot)
+    .andWhere('slot', '<', toSlot)
+    .orderBy('row_no');
+  return rows.map((row) => ({
+    line: row.line,
+    fields: JSON.parse(cipher.decrypt(row.fields_enc, stagedLocation(uploadId, row.row_no))) as RawRow['fields'],
+    ...(row.order_line === null ? {} : { orderLine: row.order_line }),
+    ...(row.is_payment === null ? {} : { isPayment: Boolean(row.is_payment) }),
+    ...(row.problems === null ? {} : { problems: JSON.parse(row.problems) as RowProblem[] }),
+  }));
+}
+
+function stagedLocation(uploadId: string, rowNo: number) {
+  return { table: UPLOAD_ROWS, column: 'fields_enc', rowId: `${uploadId}/${rowNo}` };
+}
+
+/** The file is staged: record its size, digest and chunk count, and hand it to the workflow. */
+export async function markStaged(
+  db: Db,
+  uploadId: string,
+  staged: { bytes: number; sha256: string; rowsTotal: number; chunksTotal: number },
+): Promise<void> {
+  await db<UploadRow>(UPLOADS).where({ upload_id: uploadId }).update({
+    upload_status: 'RUNNING',
+    bytes: staged.bytes,
+    file_sha256: staged.sha256,
+    rows_total: staged.rowsTotal,
+    chunks_total: staged.chunksTotal,
+  });
+}
+
+export async function deleteUpload(db: Db, uploadId: string): Promise<void> {
+  await db<UploadRow>(UPLOADS).where({ upload_id: uploadId }).delete();
+}
+
+export async function recordRowErrors(db: Db, uploadId: string, errors: RowError[]): Promise<void> {
+  if (errors.length === 0) return;
+  await db(UPLOAD_ERRORS)
+    .insert(
+      errors.map((error) => ({
+        upload_id: uploadId,
+        line: error.line,
+        field: error.field.slice(0, 64),
+        order_id: error.orderId ?? null,
+        reason: error.reason.slice(0, 512),
+      })),
+    )
+    .onConflict(['upload_id', 'line', 'field'])
+    .ignore();
+}
+
+/** Rejected rows by line, a page at a time: `after` is the last (line, field) of the previous page. */
+export async function listRowErrors(
+  db: Db,
+  uploadId: string,
+  page: { after?: { line: number; field: string }; limit: number },
+): Promise<RowError[]> {
+  const query = db(UPLOAD_ERRORS)
+    .where({ upload_id: uploadId })
+    .orderBy([{ column: 'line' }, { column: 'field' }])
+    .limit(page.limit);
+  if (page.after) void query.whereRaw('(line, field) > (?, ?)', [page.after.line, page.after.field]);
+  const rows = (await query) as { line: number; field: string; order_id: string | null; reason: string }[];
+  return rows.map((row) => ({
+    line: row.line,
+    field: row.field,
+    reason: row.reason,
+    ...(row.order_id === null ? {} : { orderId: row.order_id }),
+  }));
+}
+
+export async function finishUploadRow(
+  db: Db,
+  uploadId: string,
+  result: Pick<UploadRow, 'upload_status' | 'rows_imported' | 'rows_rejected' | 'chunks_completed' | 'chunks_failed'>,
+  now: Date,
+): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx<UploadRow>(UPLOADS)
+      .where({ upload_id: uploadId })
+      .update({ ...result, finished_at: now });
+    // Staged rows were only needed by the chunks; the errors table keeps what operators need.
+    await trx(UPLOAD_ROWS).where({ upload_id: uploadId }).delete();
+  });
+}
