@@ -137,6 +137,7 @@ export const openApiSpec = {
   tags: [
     { name: 'orders', description: 'Orders and their payments' },
     { name: 'payments', description: 'Payments by ID' },
+    { name: 'uploads', description: 'Bulk uploads of orders and payments for operators' },
     { name: 'exports', description: 'Bulk downloads for operators' },
     { name: 'operations', description: 'Health and documentation' },
   ],
@@ -403,6 +404,70 @@ export const openApiSpec = {
         },
       },
     },
+    '/uploads': {
+      post: {
+        operationId: 'createUpload',
+        summary: 'Upload a CSV or XML file of orders and payments',
+        description:
+          'The body is the file: raw `text/csv` or `application/xml`, or `multipart/form-data` with a `file` ' +
+          'field. It is streamed into staging, then imported chunk by chunk by the upload workflow. The same ' +
+          'file uploaded again answers the first upload (`duplicate: true`) and imports nothing twice. A bad ' +
+          'row rejects its whole order; every other order is imported.',
+        tags: ['uploads'],
+        requestBody: {
+          required: true,
+          content: {
+            'text/csv': { schema: { type: 'string' } },
+            'application/xml': { schema: { type: 'string' } },
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                properties: { file: { type: 'string', description: 'The .csv or .xml file' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'Staged; follow `Location`',
+            headers: location,
+            content: json(ref('UploadAccepted')),
+          },
+          '413': problem('The file is larger than the configured upload limit'),
+          '415': problem('Not text/csv, application/xml or multipart/form-data'),
+          '422': problem(
+            'The file cannot be read: not UTF-8, a wrong CSV header, malformed XML or an XML DOCTYPE',
+          ),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/uploads/{uploadId}': {
+      get: {
+        operationId: 'getUpload',
+        summary: 'Status, counts, chunk progress and the first rejected rows of an upload',
+        tags: ['uploads'],
+        parameters: [{ name: 'uploadId', in: 'path', required: true, schema: ref('Id') }],
+        responses: {
+          '200': { description: 'The upload', content: json(ref('Upload')) },
+          '404': responseRef('NotFound'),
+          default: responseRef('Error'),
+        },
+      },
+    },
+    '/uploads/{uploadId}/errors': {
+      get: {
+        operationId: 'getUploadErrors',
+        summary: 'Every rejected row of an upload, as CSV (line, order_id, field, reason)',
+        tags: ['uploads'],
+        parameters: [{ name: 'uploadId', in: 'path', required: true, schema: ref('Id') }],
+        responses: {
+          '200': { description: 'The error report', content: { 'text/csv': { schema: { type: 'string' } } } },
+          '404': responseRef('NotFound'),
+          default: responseRef('Error'),
+        },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'getOpenApi',
@@ -601,6 +666,71 @@ export const openApiSpec = {
             additionalProperties: false,
             required: ['status', 'amountPaid'],
             properties: { status: ref('OrderStatus'), amountPaid: ref('Amount') },
+          },
+        },
+      },
+      UploadAccepted: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['uploadId', 'status', 'duplicate'],
+        properties: {
+          uploadId: ref('Id'),
+          status: ref('UploadStatus'),
+          duplicate: {
+            type: 'boolean',
+            description: 'The same file was uploaded before; this is that upload',
+          },
+        },
+      },
+      UploadStatus: { type: 'string', enum: ['RUNNING', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED'] },
+      Upload: {
+        type: 'object',
+        additionalProperties: false,
+        required: [
+          'uploadId',
+          'status',
+          'format',
+          'rowsTotal',
+          'rowsImported',
+          'rowsRejected',
+          'chunks',
+          'startedAt',
+          'finishedAt',
+          'errors',
+        ],
+        properties: {
+          uploadId: ref('Id'),
+          status: ref('UploadStatus'),
+          format: { type: 'string', enum: ['csv', 'xml'] },
+          rowsTotal: { type: 'integer', minimum: 0 },
+          rowsImported: { type: 'integer', minimum: 0 },
+          rowsRejected: { type: 'integer', minimum: 0 },
+          chunks: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['total', 'completed', 'failed'],
+            properties: {
+              total: { type: 'integer', minimum: 0 },
+              completed: { type: 'integer', minimum: 0 },
+              failed: { type: 'integer', minimum: 0 },
+            },
+          },
+          startedAt: ref('Timestamp'),
+          finishedAt: { type: ['string', 'null'], format: 'date-time' },
+          errors: {
+            type: 'array',
+            description: 'The first rejected rows; the full report is at /uploads/{uploadId}/errors',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['line', 'field', 'reason'],
+              properties: {
+                line: { type: 'integer' },
+                orderId: { type: 'string' },
+                field: { type: 'string' },
+                reason: { type: 'string' },
+              },
+            },
           },
         },
       },
