@@ -89,7 +89,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: parseByteSize(env.DURAPAY_MAX_UPLOAD ?? '1gb', 'DURAPAY_MAX_UPLOAD'),
       chunkRows: parseCount(env.DURAPAY_UPLOAD_CHUNK_ROWS ?? '5000', 'DURAPAY_UPLOAD_CHUNK_ROWS', 100_000),
       window: parseCount(env.DURAPAY_UPLOAD_WINDOW ?? '8', 'DURAPAY_UPLOAD_WINDOW', 500),
-      chunksPerRun: parseCount(env.DURAPAY_UPLOAD_CHUNKS_PER_RUN ?? '100', 'DURAPAY_UPLOAD_CHUNKS_PER_RUN', 1000),
+      chunksPerRun: parseCount(
+        env.DURAPAY_UPLOAD_CHUNKS_PER_RUN ?? '100',
+        'DURAPAY_UPLOAD_CHUNKS_PER_RUN',
+        1000,
+      ),
     },
   };
 }

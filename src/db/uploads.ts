@@ -58,7 +58,12 @@ export async function findUploadByDigest(db: Db, sha256: string): Promise<Upload
 }
 
 export async function createUpload(db: Db, uploadId: string, format: UploadFormat, now: Date): Promise<void> {
-  await db<UploadRow>(UPLOADS).insert({ upload_id: uploadId, format, upload_status: 'RECEIVING', started_at: now });
+  await db<UploadRow>(UPLOADS).insert({
+    upload_id: uploadId,
+    format,
+    upload_status: 'RECEIVING',
+    started_at: now,
+  });
 }
 
 export async function stageRows(
@@ -96,7 +101,9 @@ export async function stagedRowsInSlots(
     .orderBy('row_no');
   return rows.map((row) => ({
     line: row.line,
-    fields: JSON.parse(cipher.decrypt(row.fields_enc, stagedLocation(uploadId, row.row_no))) as RawRow['fields'],
+    fields: JSON.parse(
+      cipher.decrypt(row.fields_enc, stagedLocation(uploadId, row.row_no)),
+    ) as RawRow['fields'],
     ...(row.order_line === null ? {} : { orderLine: row.order_line }),
     ...(row.is_payment === null ? {} : { isPayment: Boolean(row.is_payment) }),
     ...(row.problems === null ? {} : { problems: JSON.parse(row.problems) as RowProblem[] }),
@@ -165,7 +172,10 @@ export async function listRowErrors(
 export async function finishUploadRow(
   db: Db,
   uploadId: string,
-  result: Pick<UploadRow, 'upload_status' | 'rows_imported' | 'rows_rejected' | 'chunks_completed' | 'chunks_failed'>,
+  result: Pick<
+    UploadRow,
+    'upload_status' | 'rows_imported' | 'rows_rejected' | 'chunks_completed' | 'chunks_failed'
+  >,
   now: Date,
 ): Promise<void> {
   await db.transaction(async (trx) => {

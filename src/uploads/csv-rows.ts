@@ -2,15 +2,38 @@
  * Streaming CSV upload reader: bytes in, RawRows out, one at a time, so a file of any size is read in
  * bounded memory. File-level problems (not UTF-8, wrong header, broken quoting) throw a DomainError; a
  * row with the wrong column count becomes a RawRow with a problem, which rejects only its order.
+ *
+ * Two headers are accepted: the upload one (card_number) and the export one (card_brand, card_last4), so
+ * an exported file uploads again. Text cells are read with the exporter's formula neutralisation undone:
+ * a leading `'` before `=`, `+`, `-`, `@`, tab or CR is dropped. The exporter adds it to such values and
+ * never otherwise, so this restores them; the one value it cannot restore is text that itself began with
+ * `'` and a trigger, which the exporter writes unchanged and this reads without its `'`.
  */
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, type Options, parse } from 'csv-parse';
 import { DomainError } from '../domain/errors';
-import { emptyFields, IMPORT_COLUMNS, type RawRow, redactCardNumbers } from '../domain/uploads/import-rows';
+import {
+  emptyFields,
+  EXPORT_COLUMNS,
+  IMPORT_COLUMNS,
+  type RawColumn,
+  type RawRow,
+  redactCardNumbers,
+} from '../domain/uploads/import-rows';
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export const CSV_HEADER = IMPORT_COLUMNS.join(',');
+/** The header of an export (card brand and last 4 instead of the number), accepted as well. */
+export const CSV_EXPORT_HEADER = EXPORT_COLUMNS.join(',');
+
+type Columns = readonly RawColumn[];
+const HEADERS: readonly Columns[] = [IMPORT_COLUMNS, EXPORT_COLUMNS];
+const HEADERS_RULE = `"${CSV_HEADER}" or, as exported, "${CSV_EXPORT_HEADER}"`;
+
+/** What the exporter (src/domain/exports/csv-cells.ts) prefixes with `'`; amounts are never prefixed. */
+const NEUTRALISED = /^'[=+\-@\t\r]/;
+const NUMBER_COLUMNS: ReadonlySet<RawColumn> = new Set(['order_amount', 'payment_amount']);
 
 /** Far above any valid row (~700 characters); stops an unclosed quote from swallowing the whole file. */
 const MAX_RECORD_CHARS = 64 * 1024;
@@ -43,53 +66,63 @@ export async function* readCsvRows(source: ByteSource): AsyncGenerator<RawRow> {
     // Errors reach the consumer through the parser's iterator below.
   });
 
-  let headerSeen = false;
+  let columns: Columns | undefined;
   try {
     for await (const item of parser as AsyncIterable<CsvRecord>) {
-      if (!headerSeen) {
-        checkHeader(item.record, item.line);
-        headerSeen = true;
-      } else {
-        yield csvRow(item.record, item.line);
-      }
+      if (!columns) columns = headerColumns(item.record, item.line);
+      else yield csvRow(columns, item.record, item.line);
     }
   } catch (error) {
     if (error instanceof CsvError) throw csvSyntaxError(error, nextLine);
     throw error;
   }
-  if (!headerSeen) {
-    throw new DomainError('UPLOAD_CSV_HEADER', `the file is empty; its first line must be "${CSV_HEADER}"`);
+  if (!columns) {
+    throw new DomainError('UPLOAD_CSV_HEADER', `the file is empty; its first line must be ${HEADERS_RULE}`);
   }
 }
 
-function csvRow(record: string[], line: number): RawRow {
+function csvRow(columns: Columns, record: string[], line: number): RawRow {
   const fields = emptyFields();
-  if (record.length !== IMPORT_COLUMNS.length) {
+  if (record.length !== columns.length) {
     // Values may be shifted; only the order_id is kept, so the row still rejects its order.
-    fields.order_id = record[0] ?? '';
-    const reason = `the row has ${record.length} columns; the header has ${IMPORT_COLUMNS.length}`;
+    fields.order_id = undoNeutralisation(record[0] ?? '');
+    const reason = `the row has ${record.length} columns; the header has ${columns.length}`;
     return { line, fields, problems: [{ field: 'row', reason }] };
   }
-  IMPORT_COLUMNS.forEach((column, index) => {
-    fields[column] = record[index] ?? '';
+  columns.forEach((column, index) => {
+    const value = record[index] ?? '';
+    fields[column] = NUMBER_COLUMNS.has(column) ? value : undoNeutralisation(value);
   });
   return { line, fields };
 }
 
-function checkHeader(record: string[], line: number): void {
-  if (record.length === IMPORT_COLUMNS.length && record.every((name, i) => name === IMPORT_COLUMNS[i])) {
-    return;
-  }
+function undoNeutralisation(value: string): string {
+  return NEUTRALISED.test(value) ? value.slice(1) : value;
+}
+
+/** The columns of whichever accepted header `record` is exactly; anything else fails the file. */
+function headerColumns(record: string[], line: number): Columns {
+  const matching = HEADERS.find(
+    (columns) => record.length === columns.length && record.every((name, i) => name === columns[i]),
+  );
+  if (matching) return matching;
   const found = record.join(',');
   const shown = redactCardNumbers(found.length > MAX_ECHO ? `${found.slice(0, MAX_ECHO)}…` : found);
-  const index = IMPORT_COLUMNS.findIndex((name, i) => record[i] !== name);
+  // Explained against the header it follows furthest, then the one of its length, then the upload one.
+  const agreeing = (columns: Columns) => {
+    const index = columns.findIndex((name, i) => record[i] !== name);
+    return index === -1 ? columns.length : index;
+  };
+  const score = (columns: Columns) => agreeing(columns) * 2 + (record.length === columns.length ? 1 : 0);
+  const closest = HEADERS.reduce((best, columns) => (score(columns) > score(best) ? columns : best));
+  const index = agreeing(closest);
   const detail =
-    record.length !== IMPORT_COLUMNS.length
-      ? `${record.length} column${record.length === 1 ? '' : 's'} instead of ${IMPORT_COLUMNS.length}`
-      : `column ${index + 1} should be "${IMPORT_COLUMNS[index]}"`;
+    record.length !== closest.length
+      ? `${record.length} column${record.length === 1 ? '' : 's'} instead of ${closest.length}`
+      : `column ${index + 1} should be "${closest[index]}"`;
   throw new DomainError(
     'UPLOAD_CSV_HEADER',
-    `line ${line}: the header must be "${CSV_HEADER}"; found ${JSON.stringify(shown)} (${detail})`,
+    `line ${line}: the header must be ${HEADERS_RULE}; found ${JSON.stringify(shown)} (${detail})`,
   );
 }
 

@@ -1,7 +1,9 @@
 /**
  * Streaming XML upload reader: `<orders><order …><customer email/><payment …/>…</order></orders>` to
  * RawRows, one per <payment> (or one per <order> without payments), with the same column names as the
- * CSV format.
+ * CSV format. A <payment> may carry cardNumber, or cardBrand and cardLast4 as an export writes them
+ * (validation refuses both kinds on one payment). Values are taken as they are: exports never neutralise
+ * formulas in XML, so there is nothing to undo.
  *
  * Safety: saxes never resolves external entities nor reads files, and any DOCTYPE is refused, so no
  * entity can be declared (external or exponential). Memory stays bounded: text is fed in slices, any
@@ -12,8 +14,8 @@ import { SaxesParser } from 'saxes';
 import { DomainError } from '../domain/errors';
 import {
   emptyFields,
-  type ImportColumn,
   ORDER_COLUMNS,
+  type RawColumn,
   type RawFields,
   type RawRow,
   type RowProblem,
@@ -23,20 +25,22 @@ import { type ByteSource, decodeUtf8 } from './csv-rows';
 
 /** How each element's attributes map onto import columns. */
 export const XML_ATTRIBUTES = {
-  order: new Map<string, ImportColumn>([
+  order: new Map<string, RawColumn>([
     ['id', 'order_id'],
     ['amount', 'order_amount'],
     ['currency', 'currency'],
     ['status', 'order_status'],
     ['createdAt', 'created_at'],
   ]),
-  customer: new Map<string, ImportColumn>([['email', 'customer_email']]),
-  payment: new Map<string, ImportColumn>([
+  customer: new Map<string, RawColumn>([['email', 'customer_email']]),
+  payment: new Map<string, RawColumn>([
     ['id', 'payment_id'],
     ['amount', 'payment_amount'],
     ['status', 'payment_status'],
     ['method', 'payment_method'],
     ['cardNumber', 'card_number'],
+    ['cardBrand', 'card_brand'],
+    ['cardLast4', 'card_last4'],
   ]),
 } as const;
 
@@ -259,7 +263,7 @@ class OrdersXmlReader {
   /** Copies known attributes into `fields`; unknown ones are problems (a typo must not pass as "absent"). */
   private assign(
     fields: RawFields,
-    columns: ReadonlyMap<string, ImportColumn>,
+    columns: ReadonlyMap<string, RawColumn>,
     element: string,
     attributes: Record<string, string>,
   ): RowProblem[] {

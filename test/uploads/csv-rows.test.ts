@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { emptyFields, type RawFields, type RawRow } from '../../src/domain/uploads/import-rows';
-import { CSV_HEADER, readCsvRows } from '../../src/uploads/csv-rows';
+import { CSV_EXPORT_HEADER, CSV_HEADER, readCsvRows } from '../../src/uploads/csv-rows';
 import { validateRows } from '../../src/uploads/group-orders';
 import { chunks, collect, FIXTURES, rejectionOf } from './helpers';
 
@@ -205,6 +205,9 @@ describe('readCsvRows: CSV syntax', () => {
 });
 
 describe('readCsvRows: the header', () => {
+  /** Either header is accepted, so a header error names both. */
+  const RULE = `"${CSV_HEADER}" or, as exported, "${CSV_EXPORT_HEADER}"`;
+
   it('accepts quoted header names', async () => {
     const header = CSV_HEADER.split(',')
       .map((name) => `"${name}"`)
@@ -217,35 +220,212 @@ describe('readCsvRows: the header', () => {
   });
 
   it.each([
-    ['an empty file', '', `the file is empty; its first line must be "${CSV_HEADER}"`],
-    ['a file of blank lines', '\n\r\n\n', `the file is empty; its first line must be "${CSV_HEADER}"`],
+    ['an empty file', '', `the file is empty; its first line must be ${RULE}`],
+    ['a file of blank lines', '\n\r\n\n', `the file is empty; its first line must be ${RULE}`],
     [
       'a missing header',
       `${ROW_1001}\n`,
-      `line 1: the header must be "${CSV_HEADER}"; found "ORD-1001,120.00,USD,COMPLETED,2026-03-01T09:15:00Z,ana@example.com,PAY-1001-1,120.00,COMPLETED,CARD,****4242" (column 1 should be "order_id")`,
+      `line 1: the header must be ${RULE}; found "ORD-1001,120.00,USD,COMPLETED,2026-03-01T09:15:00Z,ana@example.com,PAY-1001-1,120.00,COMPLETED,CARD,****4242" (column 1 should be "order_id")`,
     ],
     [
       'a misspelt column',
       `${CSV_HEADER.replace('currency', 'curency')}\n`,
-      `line 1: the header must be "${CSV_HEADER}"; found "${CSV_HEADER.replace('currency', 'curency')}" (column 3 should be "currency")`,
+      `line 1: the header must be ${RULE}; found "${CSV_HEADER.replace('currency', 'curency')}" (column 3 should be "currency")`,
     ],
     [
       'an extra column',
       `${CSV_HEADER},note\n`,
-      `line 1: the header must be "${CSV_HEADER}"; found "${CSV_HEADER},note" (12 columns instead of 11)`,
+      `line 1: the header must be ${RULE}; found "${CSV_HEADER},note" (12 columns instead of 11)`,
     ],
     [
       'upper-case names after a blank line',
       `\n${CSV_HEADER.toUpperCase()}\n`,
-      `line 2: the header must be "${CSV_HEADER}"; found "${CSV_HEADER.toUpperCase()}" (column 1 should be "order_id")`,
+      `line 2: the header must be ${RULE}; found "${CSV_HEADER.toUpperCase()}" (column 1 should be "order_id")`,
     ],
     [
       'a semicolon-separated file',
       `${CSV_HEADER.replace(/,/g, ';')}\n`,
-      `line 1: the header must be "${CSV_HEADER}"; found "${CSV_HEADER.replace(/,/g, ';')}" (1 column instead of 11)`,
+      `line 1: the header must be ${RULE}; found "${CSV_HEADER.replace(/,/g, ';')}" (1 column instead of 11)`,
     ],
   ])('fails the file for %s', async (_name, text, message) => {
     expect(await failureOf(Buffer.from(text))).toEqual({ code: 'UPLOAD_CSV_HEADER', message });
+  });
+});
+
+describe('readCsvRows: the export header', () => {
+  const EXPORT_ROW =
+    'ORD-1,120.00,USD,COMPLETED,2026-03-01T09:15:00.000Z,ana@example.com,PAY-1,120.00,COMPLETED,CARD,visa,4242';
+
+  it('reads card_brand and card_last4 instead of card_number', async () => {
+    const rows = await readText(
+      `${CSV_EXPORT_HEADER}\n${EXPORT_ROW}\nORD-2,1.00,USD,EXPIRED,2026-03-01T09:15:00Z,,,,,,,\n`,
+    );
+    expect(rows).toEqual([
+      {
+        line: 2,
+        fields: {
+          order_id: 'ORD-1',
+          order_amount: '120.00',
+          currency: 'USD',
+          order_status: 'COMPLETED',
+          created_at: '2026-03-01T09:15:00.000Z',
+          customer_email: 'ana@example.com',
+          payment_id: 'PAY-1',
+          payment_amount: '120.00',
+          payment_status: 'COMPLETED',
+          payment_method: 'CARD',
+          card_number: '',
+          card_brand: 'visa',
+          card_last4: '4242',
+        },
+      },
+      {
+        line: 3,
+        fields: {
+          ...fields({
+            order_id: 'ORD-2',
+            order_amount: '1.00',
+            currency: 'USD',
+            order_status: 'EXPIRED',
+            created_at: '2026-03-01T09:15:00Z',
+          }),
+          card_brand: '',
+          card_last4: '',
+        },
+      },
+    ]);
+    expect(validateRows(rows).orders.map((order) => order.payments)).toEqual([
+      [
+        {
+          paymentId: 'PAY-1',
+          amount: 12000,
+          status: 'COMPLETED',
+          method: 'CARD',
+          cardBrand: 'visa',
+          cardLast4: '4242',
+        },
+      ],
+      [],
+    ]);
+  });
+
+  it('counts columns against the export header', async () => {
+    const rows = await readText(`${CSV_EXPORT_HEADER}\n${EXPORT_ROW},x\n${ROW_1001}\n`);
+    expect(rows.map((row) => row.problems)).toEqual([
+      [{ field: 'row', reason: 'the row has 13 columns; the header has 12' }],
+      [{ field: 'row', reason: 'the row has 11 columns; the header has 12' }],
+    ]);
+  });
+
+  it('accepts it quoted, with a BOM and CRLF', async () => {
+    const header = CSV_EXPORT_HEADER.split(',')
+      .map((name) => `"${name}"`)
+      .join(',');
+    expect(await readText(`\uFEFF${header}\r\n${EXPORT_ROW}\r\n`, 3)).toEqual(
+      await readText(`${CSV_EXPORT_HEADER}\n${EXPORT_ROW}\n`),
+    );
+  });
+
+  const RULE = `"${CSV_HEADER}" or, as exported, "${CSV_EXPORT_HEADER}"`;
+  it.each([
+    ['without card_last4', CSV_EXPORT_HEADER.replace(',card_last4', ''), '11 columns instead of 12'],
+    [
+      'with card_last4 misspelt',
+      CSV_EXPORT_HEADER.replace('card_last4', 'card_last_4'),
+      'column 12 should be "card_last4"',
+    ],
+    [
+      'with brand and last 4 swapped',
+      CSV_EXPORT_HEADER.replace('card_brand,card_last4', 'card_last4,card_brand'),
+      'column 11 should be "card_brand"',
+    ],
+    ['with card_number as well', `${CSV_HEADER},card_brand,card_last4`, '13 columns instead of 11'],
+    ['with card_number last', `${CSV_EXPORT_HEADER},card_number`, '13 columns instead of 12'],
+    [
+      'with card_number in place of card_last4',
+      CSV_EXPORT_HEADER.replace('card_last4', 'card_number'),
+      'column 12 should be "card_last4"',
+    ],
+  ])('fails the file for the export header %s', async (_name, header, detail) => {
+    expect(await failureOf(Buffer.from(`${header}\n`))).toEqual({
+      code: 'UPLOAD_CSV_HEADER',
+      message: `line 1: the header must be ${RULE}; found "${header}" (${detail})`,
+    });
+  });
+});
+
+describe('readCsvRows: formula neutralisation undone', () => {
+  const withEmail = (cell: string) => `${CSV_HEADER}\n${ROW_1003.replace('chen@example.com', cell)}\n`;
+  const emailOf = async (cell: string) => (await readText(withEmail(cell)))[0]?.fields.customer_email;
+
+  it.each([
+    ["'=1+1@example.com", '=1+1@example.com'],
+    ["'+eve@example.com", '+eve@example.com'],
+    ["'-dee@example.com", '-dee@example.com'],
+    ["'@home@example.com", '@home@example.com'],
+    ['"\'\tx@example.com"', '\tx@example.com'],
+    ['"\'\rx@example.com"', '\rx@example.com'],
+    ['"\'-dee\n@example.com"', '-dee\n@example.com'],
+    [`"'+eve, ""jr"" <e&v>@example.com"`, '+eve, "jr" <e&v>@example.com'],
+  ])('reads %j as %j', async (cell, value) => {
+    expect(await emailOf(cell)).toBe(value);
+  });
+
+  it.each([
+    ["'ana@example.com", 'a quote before anything else'],
+    ["''=x@example.com", 'two quotes'],
+    ['=x@example.com', 'an unprefixed formula'],
+    ["a'=b@example.com", 'a quote further in'],
+    ["'", 'a quote alone'],
+    ["' =x@example.com", 'a space between'],
+  ])('keeps %j (%s) as it is', async (cell) => {
+    expect(await emailOf(cell)).toBe(cell);
+  });
+
+  it('undoes it in every text column of either header, and never in an amount', async () => {
+    const text = [
+      CSV_EXPORT_HEADER,
+      "'-ORD,'-1.00,'=USD,'+PENDING,'@2026,'-x@example.com,'=PAY,'-2.00,'+FAILED,'@CARD,'=visa,'-123",
+    ].join('\n');
+    expect((await readText(text))[0]?.fields).toEqual({
+      order_id: '-ORD',
+      order_amount: "'-1.00",
+      currency: '=USD',
+      order_status: '+PENDING',
+      created_at: '@2026',
+      customer_email: '-x@example.com',
+      payment_id: '=PAY',
+      payment_amount: "'-2.00",
+      payment_status: '+FAILED',
+      payment_method: '@CARD',
+      card_number: '',
+      card_brand: '=visa',
+      card_last4: '-123',
+    });
+    const upload = await readText(`${CSV_HEADER}\n${ROW_1001.replace('ana@', "'=ana@")}\n`);
+    expect(upload[0]?.fields.customer_email).toBe('=ana@example.com');
+  });
+
+  it('still validates the value read: a neutralised amount or email is no loophole', async () => {
+    const text = [
+      CSV_EXPORT_HEADER,
+      "ORD-1,'-1.00,USD,PENDING,2026-03-01T09:15:00Z,,,,,,,",
+      "ORD-2,1.00,USD,PENDING,2026-03-01T09:15:00Z,'-,,,,,,",
+    ].join('\n');
+    expect(validateRows(await readText(text)).errors).toEqual([
+      {
+        line: 2,
+        orderId: 'ORD-1',
+        field: 'order_amount',
+        reason: `order_amount "'-1.00" is not a plain decimal number such as "125.50"`,
+      },
+      {
+        line: 3,
+        orderId: 'ORD-2',
+        field: 'customer_email',
+        reason: 'customer_email is not an email address',
+      },
+    ]);
   });
 });
 

@@ -201,25 +201,18 @@ describe('validateOrderRows: field rules', () => {
     ['a precious metal', { currency: 'XAU' }, 'currency', 'currency "XAU" is not a supported ISO 4217 code'],
     ['order_status missing', { order_status: '' }, 'order_status', 'order_status is required'],
     [
-      'order_status CANCELLED',
-      { order_status: 'CANCELLED' },
-      'order_status',
-      'order_status CANCELLED cannot be imported; only PENDING or COMPLETED orders can',
-    ],
-    [
-      'order_status EXPIRED',
-      { order_status: 'EXPIRED' },
-      'order_status',
-      'order_status EXPIRED cannot be imported; only PENDING or COMPLETED orders can',
-    ],
-    [
       'order_status in lower case',
       { order_status: 'pending' },
       'order_status',
-      'order_status "pending" must be PENDING or COMPLETED',
+      'order_status "pending" must be PENDING, COMPLETED, CANCELLED or EXPIRED',
+    ],
+    [
+      'order_status unknown',
+      { order_status: 'REFUNDED' },
+      'order_status',
+      'order_status "REFUNDED" must be PENDING, COMPLETED, CANCELLED or EXPIRED',
     ],
     ['created_at missing', { created_at: '' }, 'created_at', 'created_at is required'],
-    ['customer_email missing', { customer_email: '' }, 'customer_email', 'customer_email is required'],
     [
       'customer_email without @',
       { customer_email: 'ana.example.com' },
@@ -700,6 +693,239 @@ describe('validateOrderRows: status consistency', () => {
   it('checks the status only when every row is valid', () => {
     const rows = [pay(2, '60.00', 'COMPLETED'), pay(3, '40.00', 'COMPLETED', { payment_method: 'CHEQUE' })];
     expect(errorsOf(rows).map((error) => error.field)).toEqual(['payment_method']);
+  });
+});
+
+describe('validateOrderRows: card brand and last 4 instead of the number (an export)', () => {
+  /** A CARD payment as an export writes it: no number, brand and last 4. */
+  const masked = (fields: Partial<RawFields> = {}) =>
+    paymentRow(2, { card_number: '', card_brand: 'visa', card_last4: '4242', ...fields });
+  const errorOf = (fields: Partial<RawFields>) => errorsOf([masked(fields)]);
+
+  it('carries them on the payment, without a card number', () => {
+    expect(orderOf([masked()]).payments).toEqual([
+      {
+        paymentId: 'PAY-1',
+        amount: 10000,
+        status: 'COMPLETED',
+        method: 'CARD',
+        cardBrand: 'visa',
+        cardLast4: '4242',
+      },
+    ]);
+  });
+
+  it.each(['visa', 'mastercard', 'amex', 'discover', 'diners', 'jcb', 'unionpay', 'unknown'])(
+    'accepts the brand %s, as src/domain/cards.ts names it',
+    (brand) => {
+      expect(orderOf([masked({ card_brand: brand, card_last4: '0000' })]).payments[0]).toMatchObject({
+        cardBrand: brand,
+        cardLast4: '0000',
+      });
+    },
+  );
+
+  it('treats empty brand and last 4 as absent, like a file without those columns', () => {
+    expect(orderOf([masked({ card_brand: '', card_last4: '' })]).payments).toEqual([
+      { paymentId: 'PAY-1', amount: 10000, status: 'COMPLETED', method: 'CARD' },
+    ]);
+    expect(orderOf([paymentRow(2, { card_brand: '', card_last4: '' })]).payments[0]).toEqual({
+      paymentId: 'PAY-1',
+      amount: 10000,
+      status: 'COMPLETED',
+      method: 'CARD',
+      cardNumber: '4242424242424242',
+    });
+  });
+
+  it('derives nothing itself from a card number: brand and last 4 come only from the file', () => {
+    expect(orderOf([paymentRow(2)]).payments[0]).not.toHaveProperty('cardBrand');
+  });
+
+  it.each<[string, Partial<RawFields>, string, string]>([
+    ['last 4 too short', { card_last4: '424' }, 'card_last4', 'card_last4 must be exactly 4 digits'],
+    ['last 4 too long', { card_last4: '42424' }, 'card_last4', 'card_last4 must be exactly 4 digits'],
+    ['last 4 with a letter', { card_last4: '42a2' }, 'card_last4', 'card_last4 must be exactly 4 digits'],
+    ['last 4 with a space', { card_last4: ' 4242' }, 'card_last4', 'card_last4 must be exactly 4 digits'],
+    [
+      'last 4 in full-width digits',
+      { card_last4: '４２４２' },
+      'card_last4',
+      'card_last4 must be exactly 4 digits',
+    ],
+    [
+      'a whole card number as last 4',
+      { card_last4: '4242424242424242' },
+      'card_last4',
+      'card_last4 must be exactly 4 digits',
+    ],
+    [
+      'a brand in upper case',
+      { card_brand: 'VISA' },
+      'card_brand',
+      'card_brand "VISA" must be one of visa, mastercard, amex, discover, diners, jcb, unionpay, unknown',
+    ],
+    [
+      'an unknown brand name',
+      { card_brand: 'maestro' },
+      'card_brand',
+      'card_brand "maestro" must be one of visa, mastercard, amex, discover, diners, jcb, unionpay, unknown',
+    ],
+    [
+      'a card number as brand',
+      { card_brand: '4242424242424242' },
+      'card_brand',
+      'card_brand "****4242" must be one of visa, mastercard, amex, discover, diners, jcb, unionpay, unknown',
+    ],
+    [
+      'a brand without last 4',
+      { card_last4: '' },
+      'card_last4',
+      'card_last4 is required when card_brand is given',
+    ],
+    [
+      'last 4 without a brand',
+      { card_brand: '' },
+      'card_brand',
+      'card_brand is required when card_last4 is given',
+    ],
+    [
+      'last 4 with a card number',
+      { card_number: '4242424242424242' },
+      'card_last4',
+      'give either card_number or card_brand and card_last4, not both',
+    ],
+    [
+      'a brand alone with a card number',
+      { card_number: '4242424242424242', card_last4: '' },
+      'card_brand',
+      'give either card_number or card_brand and card_last4, not both',
+    ],
+  ])('refuses %s', (_name, fields, field, reason) => {
+    expect(errorOf(fields)).toEqual([{ line: 2, orderId: 'ORD-1', field, reason }]);
+  });
+
+  it('refuses a brand or last 4 on a bank transfer', () => {
+    expect(errorOf({ payment_method: 'BANK_TRANSFER' })).toEqual([
+      {
+        line: 2,
+        orderId: 'ORD-1',
+        field: 'card_brand',
+        reason: 'card_brand must be empty for a BANK_TRANSFER payment',
+      },
+      {
+        line: 2,
+        orderId: 'ORD-1',
+        field: 'card_last4',
+        reason: 'card_last4 must be empty for a BANK_TRANSFER payment',
+      },
+    ]);
+    expect(errorOf({ payment_method: 'BANK_TRANSFER', card_brand: '' }).map((e) => e.field)).toEqual([
+      'card_last4',
+    ]);
+  });
+
+  it('reports brand and last 4 after the other columns, and each of them', () => {
+    expect(
+      errorOf({ payment_amount: 'ten', card_brand: 'VISA', card_last4: '1' }).map((e) => e.field),
+    ).toEqual(['payment_amount', 'card_brand', 'card_last4']);
+  });
+
+  it('never echoes what is in card_last4', () => {
+    const [error] = errorOf({ card_last4: '378282246310005' });
+    expect(error?.reason).not.toMatch(/0005|3782/);
+  });
+
+  it('makes a row a payment by its brand or last 4 alone', () => {
+    const row = orderRow(3, { order_status: 'PENDING', card_last4: '4242' });
+    expect(errorsOf([row]).map((error) => error.reason)).toEqual([
+      'payment_id is required',
+      'payment_amount is required',
+      'payment_status is required',
+      'payment_method is required',
+      'card_brand is required when card_last4 is given',
+    ]);
+  });
+});
+
+describe('validateOrderRows: CANCELLED and EXPIRED orders', () => {
+  const pay = (line: number, amount: string, status: string, orderStatus: string) =>
+    paymentRow(line, {
+      order_status: orderStatus,
+      payment_id: `PAY-${line}`,
+      payment_amount: amount,
+      payment_status: status,
+    });
+
+  it.each(['CANCELLED', 'EXPIRED'])('accepts %s without payments', (status) => {
+    expect(orderOf([orderRow(2, { order_status: status })]).status).toBe(status);
+  });
+
+  it.each(['CANCELLED', 'EXPIRED'])(
+    'accepts %s with COMPLETED payments short of the amount, and PENDING and FAILED ones',
+    (status) => {
+      const rows = [
+        pay(2, '60.00', 'COMPLETED', status),
+        pay(3, '30.00', 'PENDING', status),
+        pay(4, '100.00', 'FAILED', status),
+      ];
+      expect(orderOf(rows)).toMatchObject({
+        status,
+        payments: [{ amount: 6000 }, { amount: 3000 }, { amount: 10000 }],
+      });
+    },
+  );
+
+  it.each(['CANCELLED', 'EXPIRED'])('refuses %s when COMPLETED payments pay the whole amount', (status) => {
+    expect(errorsOf([pay(2, '60.00', 'COMPLETED', status), pay(3, '40.00', 'COMPLETED', status)])).toEqual([
+      {
+        line: 2,
+        orderId: 'ORD-1',
+        field: 'order_status',
+        reason: `order_status is ${status}, but its COMPLETED payments already total the order amount 100.00 USD`,
+      },
+    ]);
+  });
+
+  it.each(['CANCELLED', 'EXPIRED'])('refuses %s with payments over the amount', (status) => {
+    expect(errorsOf([pay(2, '60.00', 'COMPLETED', status), pay(3, '50.00', 'PENDING', status)])).toEqual([
+      {
+        line: 3,
+        orderId: 'ORD-1',
+        field: 'payment_amount',
+        reason:
+          'payment_amount 50.00 is more than the 40.00 USD left of the order amount 100.00 USD after earlier COMPLETED and PENDING payments',
+      },
+    ]);
+  });
+});
+
+describe('validateOrderRows: customer email', () => {
+  it('accepts an order without email, leaving customerEmail out', () => {
+    const order = orderOf([paymentRow(2, { customer_email: '' })]);
+    expect(order).not.toHaveProperty('customerEmail');
+    expect(order.orderId).toBe('ORD-1');
+  });
+
+  it.each([' ', '\t', 'ana'])('still checks an email that is given: %j', (email) => {
+    expect(errorsOf([pendingOrder({ customer_email: email })])).toEqual([
+      {
+        line: 2,
+        orderId: 'ORD-1',
+        field: 'customer_email',
+        reason: 'customer_email is not an email address',
+      },
+    ]);
+  });
+
+  it('refuses rows of one order that disagree on having an email', () => {
+    const rows = [
+      paymentRow(2, { payment_id: 'PAY-1', payment_amount: '60.00' }),
+      paymentRow(3, { payment_id: 'PAY-2', payment_amount: '40.00', customer_email: '' }),
+    ];
+    expect(errorsOf(rows)).toEqual([
+      { line: 3, orderId: 'ORD-1', field: 'customer_email', reason: 'customer_email differs from line 2' },
+    ]);
   });
 });
 

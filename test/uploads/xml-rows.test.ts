@@ -127,15 +127,15 @@ describe('readXmlRows: structure', () => {
     ]);
   });
 
-  it('leaves absent attributes empty, so validation names them', async () => {
+  it('leaves absent attributes empty, so validation names the required ones', async () => {
     const rows = await readText('<orders>\n<order id="ORD-1">\n<payment/>\n</order>\n</orders>');
     expect(rows).toEqual([{ line: 3, orderLine: 2, isPayment: true, fields: fields({ order_id: 'ORD-1' }) }]);
+    // No customer email is an order without one.
     expect(validateRows(rows).errors.map((error) => error.reason)).toEqual([
       'order_amount is required',
       'currency is required',
       'order_status is required',
       'created_at is required',
-      'customer_email is required',
       'payment_id is required',
       'payment_amount is required',
       'payment_status is required',
@@ -284,6 +284,97 @@ describe('readXmlRows: structure', () => {
     ],
   ])('fails the file for %s', async (_name, text, code, message) => {
     expect(await failureOf(text, 3)).toEqual({ code, message });
+  });
+});
+
+describe('readXmlRows: exported payments and customers', () => {
+  const PAYMENT = 'id="PAY-1" amount="100.00" status="COMPLETED" method="CARD"';
+  const COMPLETED = ORDER_ATTRIBUTES.replace('PENDING', 'COMPLETED');
+
+  it('reads cardBrand and cardLast4 into card_brand and card_last4', async () => {
+    const rows = await readText(
+      oneOrder(
+        `<customer email="ana@example.com"/>\n<payment ${PAYMENT} cardBrand="amex" cardLast4="0005"/>`,
+        COMPLETED,
+      ),
+    );
+    expect(rows).toEqual([
+      {
+        line: 4,
+        orderLine: 2,
+        isPayment: true,
+        fields: {
+          ...fields({
+            ...ORDER_FIELDS,
+            order_status: 'COMPLETED',
+            payment_id: 'PAY-1',
+            payment_amount: '100.00',
+            payment_status: 'COMPLETED',
+            payment_method: 'CARD',
+          }),
+          card_brand: 'amex',
+          card_last4: '0005',
+        },
+      },
+    ]);
+    expect(validateRows(rows).orders[0]?.payments).toEqual([
+      {
+        paymentId: 'PAY-1',
+        amount: 10000,
+        status: 'COMPLETED',
+        method: 'CARD',
+        cardBrand: 'amex',
+        cardLast4: '0005',
+      },
+    ]);
+  });
+
+  it('refuses cardNumber together with cardLast4 or cardBrand on one payment', async () => {
+    const text = [
+      '<orders>',
+      `<order ${COMPLETED}><customer email="ana@example.com"/>`,
+      `<payment ${PAYMENT} cardNumber="4242424242424242" cardBrand="visa" cardLast4="4242"/></order>`,
+      `<order ${COMPLETED.replace('ORD-1', 'ORD-2')}><customer email="ana@example.com"/>`,
+      `<payment ${PAYMENT} cardNumber="4242424242424242" cardBrand="visa"/></order>`,
+      '</orders>',
+    ].join('\n');
+    expect(validateRows(await readText(text))).toEqual({
+      orders: [],
+      errors: [
+        {
+          line: 3,
+          orderId: 'ORD-1',
+          field: 'card_last4',
+          reason: 'give either card_number or card_brand and card_last4, not both',
+        },
+        {
+          line: 5,
+          orderId: 'ORD-2',
+          field: 'card_brand',
+          reason: 'give either card_number or card_brand and card_last4, not both',
+        },
+      ],
+    });
+  });
+
+  it('reads <customer/> without email, or no <customer> at all, as an order without email', async () => {
+    const text = [
+      '<orders>',
+      `<order ${ORDER_ATTRIBUTES}><customer/></order>`,
+      `<order ${ORDER_ATTRIBUTES.replace('ORD-1', 'ORD-2')}/>`,
+      '</orders>',
+    ].join('\n');
+    const { orders, errors } = validateRows(await readText(text));
+    expect(errors).toEqual([]);
+    expect(orders.map((order) => [order.orderId, 'customerEmail' in order])).toEqual([
+      ['ORD-1', false],
+      ['ORD-2', false],
+    ]);
+  });
+
+  it('takes values as they are: XML is never neutralised', async () => {
+    const rows = await readText(oneOrder(`<customer email="'=1+1@example.com"/>`));
+    expect(rows[0]?.fields.customer_email).toBe("'=1+1@example.com");
   });
 });
 

@@ -1,8 +1,15 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
-import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow, type OrderRow, type PaymentRow } from '../../db/orders';
+import {
+  ORDERS,
+  PAYMENTS,
+  newCardPaymentRow,
+  newOrderRow,
+  type OrderRow,
+  type PaymentRow,
+} from '../../db/orders';
 import { findUpload, finishUploadRow, recordRowErrors, slotRange, stagedRowsInSlots } from '../../db/uploads';
 import { parseDbDecimal, toDbDecimal } from '../../domain/money';
 import type { ImportOrder, ImportPayment, RawRow, RowError } from '../../domain/uploads/import-rows';
@@ -15,7 +22,11 @@ export interface UploadActivityDeps {
   now?: () => Date;
 }
 
-export function createUploadActivities({ db, cipher, now = () => new Date() }: UploadActivityDeps): UploadActivities {
+export function createUploadActivities({
+  db,
+  cipher,
+  now = () => new Date(),
+}: UploadActivityDeps): UploadActivities {
   async function requireUpload(uploadId: string) {
     const upload = await findUpload(db, uploadId);
     if (!upload) throw ApplicationFailure.nonRetryable(`no upload ${uploadId}`, 'UploadNotFound');
@@ -34,7 +45,9 @@ export function createUploadActivities({ db, cipher, now = () => new Date() }: U
     async importChunk({ uploadId, chunk }) {
       const upload = await requireUpload(uploadId);
       const rows = await stagedRowsInSlots(db, cipher, uploadId, slotRange(chunk, upload.chunks_total));
+      heartbeat();
       const validated = validateRows(rows);
+      heartbeat();
       const written = now();
       const imported = await db.transaction(async (trx) => {
         const { fresh, same, clashes } = await sortAgainstExisting(trx, validated.orders);
@@ -155,7 +168,9 @@ async function insertOrders(trx: Knex.Transaction, orders: ImportOrder[], cipher
     };
   });
   const paymentRows = orders.flatMap((order) =>
-    order.payments.map((payment) => importedPaymentRow(order, payment, cipher, new Date(order.createdAt), now)),
+    order.payments.map((payment) =>
+      importedPaymentRow(order, payment, cipher, new Date(order.createdAt), now),
+    ),
   );
   for (const batch of chunked(orderRows, 500)) await trx(ORDERS).insert(batch);
   for (const batch of chunked(paymentRows, 500)) await trx(PAYMENTS).insert(batch);
@@ -171,7 +186,13 @@ function importedPaymentRow(
   const base = { payment_status: payment.status, failure_reason: null, updated_at: now };
   if (payment.cardNumber) {
     const row = newCardPaymentRow(
-      { paymentId: payment.paymentId, orderId: order.orderId, amount: payment.amount, currency: order.currency, cardNumber: payment.cardNumber },
+      {
+        paymentId: payment.paymentId,
+        orderId: order.orderId,
+        amount: payment.amount,
+        currency: order.currency,
+        cardNumber: payment.cardNumber,
+      },
       cipher,
       createdAt,
     );
@@ -182,8 +203,9 @@ function importedPaymentRow(
     order_id: order.orderId,
     payment_amount: toDbDecimal(payment.amount, order.currency),
     payment_method: payment.method,
-    card_brand: null,
-    card_last4: null,
+    // An exported file carries brand and last 4 only: the full number was never exported.
+    card_brand: payment.cardBrand ?? null,
+    card_last4: payment.cardLast4 ?? null,
     card_number_enc: null,
     idempotency_key: null,
     request_hash: null,

@@ -6,13 +6,13 @@
  * Reasons are shown to operators: they never contain a card number (at most its last 4 digits) nor a
  * customer email, which the database stores encrypted.
  */
-import { luhnValid } from '../cards';
+import { type CardBrand, luhnValid } from '../cards';
 import { isCurrency } from '../currencies';
 import { DomainError } from '../errors';
 import { formatAmount, parseAmount, toDbDecimal } from '../money';
-import type { PaymentStatus } from '../orders/order-state';
+import type { OrderStatus, PaymentStatus } from '../orders/order-state';
 
-/** The CSV header, in order; XML attributes are mapped onto the same names. */
+/** The upload CSV header, in order; XML attributes are mapped onto the same names. */
 export const IMPORT_COLUMNS = [
   'order_id',
   'order_amount',
@@ -27,8 +27,42 @@ export const IMPORT_COLUMNS = [
   'card_number',
 ] as const;
 
+/**
+ * The export CSV header (see src/api/exports/export-stream.ts), also accepted for upload: an export
+ * carries the card's brand and last 4 digits instead of its number.
+ */
+export const EXPORT_COLUMNS = [
+  'order_id',
+  'order_amount',
+  'currency',
+  'order_status',
+  'created_at',
+  'customer_email',
+  'payment_id',
+  'payment_amount',
+  'payment_status',
+  'payment_method',
+  'card_brand',
+  'card_last4',
+] as const;
+
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
-export type RawFields = Record<ImportColumn, string>;
+/** Columns only an exported file has. */
+export type MaskedCardColumn = 'card_brand' | 'card_last4';
+export type RawColumn = ImportColumn | MaskedCardColumn;
+/**
+ * A row's values by column name. card_brand and card_last4 are present only when the file has them
+ * (export header, XML cardBrand/cardLast4), so rows of the upload format look as they always did.
+ */
+export type RawFields = Record<ImportColumn, string> & Partial<Record<MaskedCardColumn, string>>;
+
+export const MASKED_CARD_COLUMNS = [
+  'card_brand',
+  'card_last4',
+] as const satisfies readonly MaskedCardColumn[];
+
+/** Every column in report order: the upload header, then the export-only ones. */
+const ALL_COLUMNS: readonly RawColumn[] = [...IMPORT_COLUMNS, ...MASKED_CARD_COLUMNS];
 
 /** Repeated on every row of an order, and must agree across them. */
 export const ORDER_COLUMNS = [
@@ -76,7 +110,8 @@ export interface RowError {
   reason: string;
 }
 
-export type ImportOrderStatus = 'PENDING' | 'COMPLETED';
+/** Every status an export can hold; see statusConsistencyError for what each says about payments. */
+export type ImportOrderStatus = OrderStatus;
 export type PaymentMethod = 'CARD' | 'BANK_TRANSFER';
 
 export interface ImportPayment {
@@ -87,6 +122,13 @@ export interface ImportPayment {
   method: PaymentMethod;
   /** Digits only, in clear: encrypt before storing, and keep it out of logs and workflow history. */
   cardNumber?: string;
+  /**
+   * Given, with cardLast4, by a file that carries them instead of the number (an export), never together
+   * with cardNumber. With a cardNumber the importer derives both from it.
+   */
+  cardBrand?: CardBrand;
+  /** Four digits. */
+  cardLast4?: string;
 }
 
 export interface ImportOrder {
@@ -97,7 +139,8 @@ export interface ImportOrder {
   status: ImportOrderStatus;
   /** UTC with milliseconds, e.g. "2026-03-01T09:15:00.000Z". */
   createdAt: string;
-  customerEmail: string;
+  /** Absent when the file gives none (orders created by the API need no email). */
+  customerEmail?: string;
   /** In file order. */
   payments: ImportPayment[];
 }
@@ -118,6 +161,23 @@ const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** 12+ digits, optionally grouped: anything that could be a card number. */
 const CARD_LIKE = /\d(?:[ -]?\d){11,}/g;
 const MAX_ECHO = 40;
+const LAST4 = /^\d{4}$/;
+/** Every CardBrand, checked complete by the compiler; "unknown" too, as card_brand stores it. */
+const CARD_BRANDS: Readonly<Record<CardBrand, true>> = {
+  visa: true,
+  mastercard: true,
+  amex: true,
+  discover: true,
+  diners: true,
+  jcb: true,
+  unionpay: true,
+  unknown: true,
+};
+const CARD_BRAND_LIST = Object.keys(CARD_BRANDS).join(', ');
+
+function isCardBrand(text: string): text is CardBrand {
+  return Object.hasOwn(CARD_BRANDS, text);
+}
 
 /** Fields of a row with every value empty. */
 export function emptyFields(): RawFields {
@@ -140,7 +200,15 @@ export function compareRowErrors(a: RowError, b: RowError): number {
 }
 
 function fieldRank(field: string): number {
-  return IMPORT_COLUMNS.indexOf(field as ImportColumn);
+  return ALL_COLUMNS.indexOf(field as RawColumn);
+}
+
+/** Whether any payment value is set; the masked card columns may be absent. */
+function hasPaymentValue(fields: RawFields): boolean {
+  return (
+    PAYMENT_COLUMNS.some((column) => fields[column] !== '') ||
+    MASKED_CARD_COLUMNS.some((column) => (fields[column] ?? '') !== '')
+  );
 }
 
 /** Checks one row on its own (no cross-row rules): usable while streaming, before an order is complete. */
@@ -178,7 +246,7 @@ export function validateOrderRows(rows: readonly RawRow[]): OrderValidation {
       currency: first.currency,
       status: first.status,
       createdAt: first.createdAt,
-      customerEmail: first.customerEmail,
+      ...(first.customerEmail === '' ? {} : { customerEmail: first.customerEmail }),
       payments: parsed.flatMap((row) => (row.payment ? [row.payment] : [])),
     },
   };
@@ -191,6 +259,7 @@ interface ParsedRow {
   currency: string;
   status: ImportOrderStatus;
   createdAt: string;
+  /** Empty when none. */
   customerEmail: string;
   payment?: ImportPayment;
 }
@@ -232,21 +301,26 @@ function parseRow(row: RawRow): { parsed?: ParsedRow; errors: RowError[] } {
 
   const statusText = present('order_status');
   let status: ImportOrderStatus | undefined;
-  if (statusText === 'PENDING' || statusText === 'COMPLETED') status = statusText;
-  else if (statusText === 'CANCELLED' || statusText === 'EXPIRED') {
+  if (
+    statusText === 'PENDING' ||
+    statusText === 'COMPLETED' ||
+    statusText === 'CANCELLED' ||
+    statusText === 'EXPIRED'
+  ) {
+    status = statusText;
+  } else if (statusText !== undefined) {
     fail(
       'order_status',
-      `order_status ${statusText} cannot be imported; only PENDING or COMPLETED orders can`,
+      `order_status ${quote(statusText)} must be PENDING, COMPLETED, CANCELLED or EXPIRED`,
     );
-  } else if (statusText !== undefined) {
-    fail('order_status', `order_status ${quote(statusText)} must be PENDING or COMPLETED`);
   }
 
   const createdText = present('created_at');
   const createdAt = createdText === undefined ? undefined : parseTimestamp(createdText, fail);
 
-  const email = present('customer_email');
-  if (email !== undefined) {
+  // Optional, as in the orders API: an empty cell is an order without email.
+  const email = fields.customer_email;
+  if (email !== '') {
     if (email.length > MAX_EMAIL_LENGTH) {
       fail('customer_email', `customer_email must be at most ${MAX_EMAIL_LENGTH} characters`);
     } else if (!EMAIL_PATTERN.test(email)) {
@@ -254,7 +328,7 @@ function parseRow(row: RawRow): { parsed?: ParsedRow; errors: RowError[] } {
     }
   }
 
-  const isPayment = row.isPayment ?? PAYMENT_COLUMNS.some((column) => fields[column] !== '');
+  const isPayment = row.isPayment ?? hasPaymentValue(fields);
   const payment = isPayment ? parsePayment(fields, present, currency, fail) : undefined;
 
   if (errors.length > 0) return { errors };
@@ -265,7 +339,6 @@ function parseRow(row: RawRow): { parsed?: ParsedRow; errors: RowError[] } {
     amount === undefined ||
     status === undefined ||
     createdAt === undefined ||
-    email === undefined ||
     (isPayment && payment === undefined)
   ) {
     throw new Error('unreachable: a row without errors has all its values');
@@ -312,7 +385,7 @@ function parsePayment(
     fail('payment_method', `payment_method ${quote(methodText)} must be CARD or BANK_TRANSFER`);
   }
 
-  const card = parseCardNumber(fields.card_number, methodText, fail);
+  const card = parseCard(fields, methodText, fail);
   if (!idValid || amount === undefined || status === undefined || method === undefined || !card.valid) {
     return undefined;
   }
@@ -322,15 +395,47 @@ function parsePayment(
     status,
     method,
     ...(card.digits === undefined ? {} : { cardNumber: card.digits }),
+    ...(card.masked === undefined ? {} : { cardBrand: card.masked.brand, cardLast4: card.masked.last4 }),
   };
 }
 
+interface ParsedCard {
+  valid: boolean;
+  digits?: string;
+  masked?: { brand: CardBrand; last4: string };
+}
+
+/** Either a card number, or (from an export) a brand and last 4 digits together; both optional. */
+function parseCard(fields: RawFields, method: string | undefined, fail: Fail): ParsedCard {
+  const brand = fields.card_brand ?? '';
+  const last4 = fields.card_last4 ?? '';
+  if (brand === '' && last4 === '') return parseCardNumber(fields.card_number, method, fail);
+  if (fields.card_number !== '') {
+    // Which of the two is right cannot be told; the number is not judged, nor echoed.
+    fail(
+      last4 === '' ? 'card_brand' : 'card_last4',
+      'give either card_number or card_brand and card_last4, not both',
+    );
+    return { valid: false };
+  }
+  if (method === 'BANK_TRANSFER') {
+    for (const column of MASKED_CARD_COLUMNS) {
+      if ((fields[column] ?? '') !== '') fail(column, `${column} must be empty for a BANK_TRANSFER payment`);
+    }
+    return { valid: false };
+  }
+  const brandValid = isCardBrand(brand);
+  if (brand === '') fail('card_brand', 'card_brand is required when card_last4 is given');
+  else if (!brandValid) fail('card_brand', `card_brand ${quote(brand)} must be one of ${CARD_BRAND_LIST}`);
+  const last4Valid = LAST4.test(last4);
+  if (last4 === '') fail('card_last4', 'card_last4 is required when card_brand is given');
+  // Not echoed: a mistyped column could hold more of the number.
+  else if (!last4Valid) fail('card_last4', 'card_last4 must be exactly 4 digits');
+  return brandValid && last4Valid ? { valid: true, masked: { brand, last4 } } : { valid: false };
+}
+
 /** Optional; never echoed, at most its last 4 digits. */
-function parseCardNumber(
-  text: string,
-  method: string | undefined,
-  fail: Fail,
-): { valid: boolean; digits?: string } {
+function parseCardNumber(text: string, method: string | undefined, fail: Fail): ParsedCard {
   if (text === '') return { valid: true };
   if (method === 'BANK_TRANSFER') {
     fail('card_number', 'card_number must be empty for a BANK_TRANSFER payment');
@@ -458,7 +563,7 @@ function crossRowErrors(usable: ReadonlyArray<{ row: RawRow; badFields: Set<stri
       }
     }
 
-    const isPayment = row.isPayment ?? PAYMENT_COLUMNS.some((column) => row.fields[column] !== '');
+    const isPayment = row.isPayment ?? hasPaymentValue(row.fields);
     if (isPayment) {
       firstPaymentLine ??= row.line;
       const paymentId = row.fields.payment_id;
@@ -488,8 +593,13 @@ function crossRowErrors(usable: ReadonlyArray<{ row: RawRow; badFields: Set<stri
 }
 
 /**
- * COMPLETED means the COMPLETED payments sum to the order amount, PENDING means they sum to less; and
- * COMPLETED plus PENDING payments never exceed it (a pending one may still complete). FAILED ones do not count.
+ * COMPLETED means the COMPLETED payments sum to the order amount; PENDING, CANCELLED and EXPIRED mean they
+ * sum to less; and COMPLETED plus PENDING payments never exceed it (a pending one may still complete).
+ * FAILED ones do not count. CANCELLED and EXPIRED follow PENDING because only a PENDING order is closed,
+ * and the order completes the moment its payments reach the amount (order-state.ts applyPaymentResult,
+ * db/orders.ts settlePayment); attempts that arrive after closing fail. So an exported CANCELLED or
+ * EXPIRED order was always paid less than its amount, a stricter rule than the database CHECK
+ * (amount_paid <= order_amount).
  */
 function statusConsistencyError(order: ParsedRow, rows: readonly ParsedRow[]): RowError | undefined {
   const money = (minor: number): string => `${formatAmount(minor, order.currency)} ${order.currency}`;
@@ -518,12 +628,12 @@ function statusConsistencyError(order: ParsedRow, rows: readonly ParsedRow[]): R
       `order_status is COMPLETED, but its COMPLETED payments total ${money(completed)} of ${money(order.amount)}`,
     );
   }
-  if (order.status === 'PENDING' && completed === order.amount) {
+  if (order.status !== 'COMPLETED' && completed === order.amount) {
     return rowError(
       order.line,
       order.orderId,
       'order_status',
-      `order_status is PENDING, but its COMPLETED payments already total the order amount ${money(order.amount)}`,
+      `order_status is ${order.status}, but its COMPLETED payments already total the order amount ${money(order.amount)}`,
     );
   }
   return undefined;

@@ -35,9 +35,13 @@ const { planUpload, finishUpload } = proxyActivities<UploadActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
-/** A chunk is one transaction of a few thousand rows; it may retry, and committing twice changes nothing. */
+/**
+ * A chunk is one transaction of a few thousand rows; it may retry, and committing twice changes nothing.
+ * The heartbeat timeout notices a crashed worker in seconds rather than at the end of the 5 minutes.
+ */
 const { importChunk } = proxyActivities<UploadActivities>({
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '15s',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
