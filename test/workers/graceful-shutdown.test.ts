@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FieldCipher } from '../../src/crypto/field-cipher';
 import { generateKeySpec, parseKeyRing } from '../../src/crypto/key-ring';
@@ -8,8 +7,7 @@ import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { eventually } from '../support/stack';
 import { createDevServerEnv } from '../support/temporal';
-
-const REPO = path.resolve(__dirname, '../..');
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 /**
  * The worker main as a real process: SIGTERM while a charge is in flight lets the charge finish (the
@@ -36,37 +34,22 @@ describe('worker process shutdown', () => {
     await env?.teardown();
   });
 
-  function startWorker(): { exited: Promise<number | null>; output: string[] } {
-    const output: string[] = [];
-    worker = spawn(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'src/workers/main.ts')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        DATABASE_URL: database.url,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: 'default',
-        DURAPAY_TASK_QUEUE: taskQueue,
-        DURAPAY_FIELD_KEYS: keys,
-        DURAPAY_GATEWAY_LATENCY_MS: '3000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  function startWorker(): WorkerProcess {
+    const started = startWorkerProcess({
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: 'default',
+      DURAPAY_TASK_QUEUE: taskQueue,
+      DURAPAY_FIELD_KEYS: keys,
+      DURAPAY_GATEWAY_LATENCY_MS: '3000',
     });
-    worker.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    worker.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => worker!.once('exit', resolve));
-    return { exited, output };
+    worker = started.child;
+    return started;
   }
-
-  const started = (output: string[]) =>
-    eventually(
-      () => Promise.resolve(output.join('')),
-      (text) => text.includes('worker started'),
-      60_000,
-    );
 
   it('finishes the in-flight charge on SIGTERM, exits cleanly, and the next worker completes the order', async () => {
     const first = startWorker();
-    await started(first.output);
+    await first.started();
 
     const orderId = `ORD-${randomUUID()}`;
     const post = (url: string, body: unknown) =>
@@ -108,7 +91,7 @@ describe('worker process shutdown', () => {
     ).toBe(false);
 
     const second = startWorker();
-    await started(second.output);
+    await second.started();
     await eventually(
       () => database.db('orders').where({ order_id: orderId }).first(),
       (order) => order?.order_status === 'COMPLETED',

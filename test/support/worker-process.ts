@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { eventually } from './stack';
+
+const REPO = path.resolve(__dirname, '../..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+  /** Resolves once the worker polls its task queue. */
+  started(): Promise<unknown>;
+}
+
+/**
+ * The real worker main (src/workers/main.ts) as its own process, loaded through tsx in that same process,
+ * so a signal sent to `child` reaches the worker itself (SIGKILL included).
+ */
+export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/workers/main.ts')], {
+    cwd: REPO,
+    env: { ...process.env, NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    child,
+    output,
+    exited,
+    started: () =>
+      eventually(
+        () => Promise.resolve(output.join('')),
+        (text) => text.includes('worker started'),
+        60_000,
+      ),
+  };
+}
