@@ -11,6 +11,7 @@
  * failure destroys the stream with the error: the response is cut off without its terminating chunk and
  * the client sees a broken transfer, never a short file that looks complete. The failure is logged here.
  */
+import { EXPORT_COLUMNS } from '../../domain/uploads/import-rows';
 import { Readable } from 'node:stream';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
@@ -35,20 +36,8 @@ export interface ExportFilter {
   to?: Date;
 }
 
-export const CSV_HEADER = [
-  'order_id',
-  'order_amount',
-  'currency',
-  'order_status',
-  'created_at',
-  'customer_email',
-  'payment_id',
-  'payment_amount',
-  'payment_status',
-  'payment_method',
-  'card_brand',
-  'card_last4',
-] as const;
+/** The export header: the upload one with brand and last 4 in place of the card number. */
+export const CSV_HEADER = EXPORT_COLUMNS;
 
 const ORDER_COLUMNS = [
   'order_id',

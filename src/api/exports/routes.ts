@@ -3,6 +3,7 @@ import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
 import type { OrderStatus } from '../../domain/orders/order-state';
 import type { Logger } from '../../logging/logger';
+import { parseTimestamp } from '../../domain/timestamps';
 import { Problem } from '../http/problem';
 import { openOrderExport, readOrderBatches, type ExportFilter, type ExportFormat } from './export-stream';
 
@@ -62,8 +63,8 @@ export function parseExportQuery(query: Record<string, unknown>): {
   }
   const filter: ExportFilter = {
     ...(status === undefined ? {} : { status: status as OrderStatus }),
-    ...(from === undefined ? {} : { from: parseTimestamp(from, 'from') }),
-    ...(to === undefined ? {} : { to: parseTimestamp(to, 'to') }),
+    ...(from === undefined ? {} : { from: parseBound(from, 'from') }),
+    ...(to === undefined ? {} : { to: parseBound(to, 'to') }),
   };
   if (filter.from && filter.to && filter.from.getTime() >= filter.to.getTime()) {
     throw badRequest('from must be earlier than to');
@@ -77,56 +78,21 @@ function single(query: Record<string, unknown>, name: string): string | undefine
   throw badRequest(`${name} must be given at most once`);
 }
 
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
-
-/** What a DATETIME column holds. */
-const EARLIEST = Date.UTC(1000, 0, 1);
-const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
 /**
  * An ISO 8601 date-time with a time zone (RFC 3339 profile; seconds optional), in the years DATETIME
- * holds. Digits below the millisecond round up: rows have millisecond precision, so `>=` and `<` against
- * the rounded-up instant select exactly the rows the precise instant would.
+ * holds. Digits below the millisecond round up, so the bound selects exactly the rows the precise instant would.
  */
-function parseTimestamp(text: string, name: string): Date {
-  const match = TIMESTAMP.exec(text);
-  const refuse = (why: string) =>
-    badRequest(
-      `${name} ${why}, such as 2026-03-01T00:00:00Z` +
-        // A raw "+" in a query string arrives as a space.
-        (text.includes(' ') ? '; encode "+" in a UTC offset as %2B' : ''),
-    );
-  if (!match) throw refuse('must be an ISO 8601 date-time with a time zone');
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? '0')) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  // Checked before Date.UTC, which reads years 0 to 99 as 1900 to 1999.
-  if (year < 1000) throw refuse('must be within the years 1000 to 9999');
-  const [fraction = '', sign, offsetHours = '0', offsetMinutes = '0'] = match.slice(7);
-  // Day 0 of the next month is the last day of this one.
-  const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
-  if (
-    day < 1 ||
-    day > daysInMonth ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59 ||
-    Number(offsetHours) > 23 ||
-    Number(offsetMinutes) > 59
-  ) {
-    throw refuse('must be a valid date and time');
-  }
-  const millis = Number(fraction.padEnd(3, '0').slice(0, 3)) + (/[1-9]/.test(fraction.slice(3)) ? 1 : 0);
-  const offset = (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
-  const instant = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset;
-  if (instant < EARLIEST || instant > LATEST) throw refuse('must be within the years 1000 to 9999');
-  return new Date(instant);
+function parseBound(text: string, name: string): Date {
+  const parsed = parseTimestamp(text, { secondsOptional: true, subMillisecond: 'round-up' });
+  if (typeof parsed === 'number') return new Date(parsed);
+  const why = {
+    malformed: 'must be an ISO 8601 date-time with a time zone',
+    invalid: 'must be a valid date and time',
+    out_of_range: 'must be within the years 1000 to 9999',
+  }[parsed];
+  // A raw "+" in a query string arrives as a space.
+  const plusHint = text.includes(' ') ? '; encode "+" in a UTC offset as %2B' : '';
+  throw badRequest(`${name} ${why}, such as 2026-03-01T00:00:00Z${plusHint}`);
 }
 
 /** `20260301T091500Z`: sortable, and without the colons some file systems refuse. */

@@ -10,6 +10,7 @@ import { type CardBrand, luhnValid } from '../cards';
 import { isCurrency } from '../currencies';
 import { DomainError } from '../errors';
 import { formatAmount, parseAmount, toDbDecimal } from '../money';
+import { parseTimestamp } from '../timestamps';
 import type { OrderStatus, PaymentStatus } from '../orders/order-state';
 
 /** The upload CSV header, in order; XML attributes are mapped onto the same names. */
@@ -154,10 +155,6 @@ const ID_RULE =
 /** Lenient on purpose: exports often carry display forms such as "eve, jr@example.com". */
 const EMAIL_PATTERN = /^[^\s@\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?@[^\s@\p{Cc}]+$/u;
 const MAX_EMAIL_LENGTH = 254;
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
-const EARLIEST = Date.UTC(1000, 0, 1);
-const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** 12+ digits, optionally grouped: anything that could be a card number. */
 const CARD_LIKE = /\d(?:[ -]?\d){11,}/g;
 const MAX_ECHO = 40;
@@ -316,7 +313,7 @@ function parseRow(row: RawRow): { parsed?: ParsedRow; errors: RowError[] } {
   }
 
   const createdText = present('created_at');
-  const createdAt = createdText === undefined ? undefined : parseTimestamp(createdText, fail);
+  const createdAt = createdText === undefined ? undefined : parseCreatedAt(createdText, fail);
 
   // Optional, as in the orders API: an empty cell is an order without email.
   const email = fields.customer_email;
@@ -476,45 +473,17 @@ function parseAmountField(
 }
 
 /** RFC 3339 date-time (the common ISO 8601 profile) to UTC with milliseconds, as the database keeps it. */
-function parseTimestamp(text: string, fail: Fail): string | undefined {
-  const match = TIMESTAMP.exec(text);
-  if (!match) {
-    return fail(
-      'created_at',
-      `created_at ${quote(text)} is not an ISO 8601 date-time with seconds and a time zone, such as "2026-03-01T09:15:00Z"`,
-    );
-  }
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const [fraction = '', sign, offsetHours = '0', offsetMinutes = '0'] = match.slice(7);
-  if (year < 1000) return fail('created_at', `created_at ${quote(text)} is outside the years 1000 to 9999`);
-  // Date.UTC with day 0 of the next month gives the last day of this one.
-  const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
-  if (
-    day < 1 ||
-    day > daysInMonth ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59 ||
-    Number(offsetHours) > 23 ||
-    Number(offsetMinutes) > 59
-  ) {
-    return fail('created_at', `created_at ${quote(text)} is not a valid date and time`);
-  }
-  // The database keeps milliseconds; finer digits are dropped, not rounded into the next second.
-  const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
-  const offset = (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
-  const instant = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset;
-  if (instant < EARLIEST || instant > LATEST) {
-    return fail('created_at', `created_at ${quote(text)} is outside the years 1000 to 9999`);
-  }
-  return new Date(instant).toISOString();
+function parseCreatedAt(text: string, fail: Fail): string | undefined {
+  const parsed = parseTimestamp(text, { subMillisecond: 'drop' });
+  if (typeof parsed === 'number') return new Date(parsed).toISOString();
+  return fail(
+    'created_at',
+    parsed === 'malformed'
+      ? `created_at ${quote(text)} is not an ISO 8601 date-time with seconds and a time zone, such as "2026-03-01T09:15:00Z"`
+      : parsed === 'invalid'
+        ? `created_at ${quote(text)} is not a valid date and time`
+        : `created_at ${quote(text)} is outside the years 1000 to 9999`,
+  );
 }
 
 /** Order columns agree across rows, payment ids are unique, and payments and "no payment" rows do not mix. */
