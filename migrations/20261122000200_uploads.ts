@@ -26,7 +26,12 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('upload_rows', (table) => {
-    table.string('upload_id', 64).notNullable().references('upload_id').inTable('uploads').onDelete('CASCADE');
+    table
+      .string('upload_id', 64)
+      .notNullable()
+      .references('upload_id')
+      .inTable('uploads')
+      .onDelete('CASCADE');
     table.integer('row_no').notNullable();
     table.integer('line').notNullable();
     table.integer('order_line').nullable();
@@ -40,7 +45,12 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('upload_errors', (table) => {
-    table.string('upload_id', 64).notNullable().references('upload_id').inTable('uploads').onDelete('CASCADE');
+    table
+      .string('upload_id', 64)
+      .notNullable()
+      .references('upload_id')
+      .inTable('uploads')
+      .onDelete('CASCADE');
     table.integer('line').notNullable();
     table.string('field', 64).notNullable();
     table.string('order_id', 64).nullable();
