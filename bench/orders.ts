@@ -1,20 +1,20 @@
 /**
  * `npm run bench:orders`: load on the whole local stack, then a results table (see BENCHMARKS.md).
  *
- * Phases, in order, each with the same number of connections (default 3000):
+ * Phases, in order; the load phases all use the same number of connections (default 3000):
  *   baseline  bare Koa + mysql2 `GET /orders/:id` (bench/lib/baseline-server.ts), the read path's yardstick
  *   reads     the API's `GET /orders/:id` alone, over the same pre-created orders
+ *   lifecycle orders taken from creation to COMPLETED (create, pay 202, poll), bounded count, concurrency, time
  *   mixed     reads and writes 5:1. --mix cycle (default): every connection cycles read×5, create order, read×5,
  *             pay that order, so the ratio is exact; --mix split: two instances side by side, 5/6 of the
  *             connections reading and 1/6 alternating create and pay, so reads do not wait behind writes
- *   lifecycle orders taken from creation to COMPLETED (create, pay 202, poll), bounded count and concurrency
  * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the
  * end, stopped. All traffic goes to this machine only, and every phase is bounded in time.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { createOrderBody, payInFullBody, seedOrders, waitUntilCompleted } from './lib/api';
-import { cpuSnapshot, cpuUsage, openFileLimit, pidsOf, type CpuUsage } from './lib/cpu';
+import { cpuSnapshot, cpuUsage, openFileLimit, pidsOf, waitForQuiet, type CpuUsage } from './lib/cpu';
 import { runLifecycle, type LifecycleResult } from './lib/lifecycle';
 import {
   countNon2xx,
@@ -25,7 +25,7 @@ import {
   type LoadResult,
   type Step,
 } from './lib/load';
-import { parseOptions, usage, type BenchOptions } from './lib/options';
+import { parseOptions, usage, UsageError, type BenchOptions } from './lib/options';
 import { ensureStack, startBaselineServer, type OwnedProcess, type StackHandle } from './lib/processes';
 import { formatMs, formatRate, markdownTable } from './lib/stats';
 
@@ -45,6 +45,8 @@ interface Results {
   /** One instance (cycle) or two side by side (split), sharing the kinds read, create and pay. */
   mixed?: { mode: BenchOptions['mix']; parts: LoadResult[]; kinds: Map<string, KindStats>; elapsedS: number };
   drain?: Awaited<ReturnType<typeof waitUntilCompleted>>;
+  /** Seconds from the end of the mixed load until the stack's processes went quiet. */
+  backlog?: { quiet: boolean; waitedS: number };
   lifecycle?: LifecycleResult;
   cpu: Map<string, CpuUsage>;
 }
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
     concurrency: 1,
     pollMs: 200,
     orderTimeoutMs: options.stackTimeoutS * 1000,
+    phaseTimeoutMs: options.stackTimeoutS * 1000,
   });
   if (probe.completed !== 1) {
     throw new Error(`a probe order did not complete: ${[...probe.failures.keys()].join('; ')}`);
@@ -121,7 +124,9 @@ async function main(): Promise<void> {
   const measure = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
     const before = cpuSnapshot();
     const result = await run();
-    results.cpu.set(phase, cpuUsage(before, cpuSnapshot()));
+    const usage = cpuUsage(before, cpuSnapshot());
+    // A phase of a moment (nothing to wait for) says nothing about CPU shares.
+    if (usage.wallS >= 2) results.cpu.set(phase, usage);
     return result;
   };
   const load = (
@@ -141,6 +146,15 @@ async function main(): Promise<void> {
       onTick: (elapsed, responses) => log(`${title}: ${Math.round(elapsed)} s, ${responses} responses`),
     });
   const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  // Work queued in Temporal by the previous phase (workflow starts of seeded orders) must not be measured.
+  const quiet = async (phase: string) => {
+    const { quiet: isQuiet, waitedS } = await waitForQuiet({ timeoutS: options.drainTimeoutS });
+    log(
+      isQuiet
+        ? `stack quiet after ${waitedS.toFixed(0)} s; starting ${phase}`
+        : `stack still busy after ${waitedS.toFixed(0)} s; starting ${phase} anyway`,
+    );
+  };
   // Both read servers get the same short warm-up (JIT, pools, first connects), which is not measured.
   const warmUp = async (url: URL) => {
     if (options.warmUpS === 0) return;
@@ -157,6 +171,7 @@ async function main(): Promise<void> {
   };
 
   if (options.phases.has('baseline')) {
+    await quiet('baseline');
     const baseline: OwnedProcess & { url: URL } = await startBaselineServer();
     cleanups.push(() => baseline.stop());
     await warmUp(baseline.url);
@@ -171,6 +186,7 @@ async function main(): Promise<void> {
   }
 
   if (options.phases.has('reads')) {
+    await quiet('reads');
     await warmUp(options.apiUrl);
     log(`reads: GET /orders/:id only, ${options.connections} connections, ${options.readDurationS} s`);
     results.reads = await measure('reads', () =>
@@ -179,7 +195,27 @@ async function main(): Promise<void> {
     await settle();
   }
 
+  if (options.phases.has('lifecycle')) {
+    await quiet('lifecycle');
+    const ids = Array.from({ length: options.lifecycleOrders }, (_, i) => `bench-${tag}-l${i}`);
+    log(
+      `lifecycle: ${ids.length} orders, ${options.lifecycleConcurrency} at a time, polling every ${options.pollMs} ms`,
+    );
+    results.lifecycle = await measure('lifecycle', () =>
+      runLifecycle({
+        base: options.apiUrl,
+        orderIds: ids,
+        concurrency: options.lifecycleConcurrency,
+        pollMs: options.pollMs,
+        orderTimeoutMs: 120_000,
+        phaseTimeoutMs: options.lifecycleTimeoutS * 1000,
+      }),
+    );
+    await settle();
+  }
+
   if (options.phases.has('mixed')) {
+    await quiet('mixed');
     let created = 0;
     const paidOrders: string[] = [];
     const create: Step = {
@@ -254,22 +290,13 @@ async function main(): Promise<void> {
     log(
       `${results.drain.completed} of ${results.drain.total} paid orders COMPLETED after ${formatMs(results.drain.waitedMs)}`,
     );
-    await settle();
-  }
-
-  if (options.phases.has('lifecycle')) {
-    const ids = Array.from({ length: options.lifecycleOrders }, (_, i) => `bench-${tag}-l${i}`);
+    log(`waiting up to ${options.drainTimeoutS} s for the stack to finish the work the mixed load queued`);
+    const backlog = await waitForQuiet({ timeoutS: options.drainTimeoutS });
+    results.backlog = { ...backlog, waitedS: backlog.waitedS + results.drain.waitedMs / 1000 };
     log(
-      `lifecycle: ${ids.length} orders, ${options.lifecycleConcurrency} at a time, polling every ${options.pollMs} ms`,
-    );
-    results.lifecycle = await measure('lifecycle', () =>
-      runLifecycle({
-        base: options.apiUrl,
-        orderIds: ids,
-        concurrency: options.lifecycleConcurrency,
-        pollMs: options.pollMs,
-        orderTimeoutMs: 120_000,
-      }),
+      backlog.quiet
+        ? `stack quiet ${results.backlog.waitedS.toFixed(0)} s after the mixed load stopped`
+        : `stack still busy after ${results.backlog.waitedS.toFixed(0)} s`,
     );
   }
 
@@ -278,6 +305,17 @@ async function main(): Promise<void> {
     fs.writeFileSync(options.jsonFile, `${JSON.stringify(toJson(results), null, 2)}\n`);
     log(`results written to ${options.jsonFile}`);
   }
+}
+
+/** How this run was started, to repeat it: the npm script, its flags and the BENCH_* settings in the environment. */
+function commandLine(): string {
+  const settings = Object.entries(process.env)
+    .filter(
+      ([name]) => name.startsWith('BENCH_') || name === 'DURAPAY_GATEWAY_LATENCY_MS' || name === 'LOG_LEVEL',
+    )
+    .map(([name, value]) => `${name}=${value}`);
+  const args = process.argv.slice(2);
+  return [...settings, 'npm run bench:orders', ...(args.length ? ['--', ...args] : [])].join(' ');
 }
 
 function describeEnvironment(options: BenchOptions, stack: StackHandle, limit: number | undefined) {
@@ -291,6 +329,7 @@ function describeEnvironment(options: BenchOptions, stack: StackHandle, limit: n
       ? (env[name] ?? fallback)
       : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
   return {
+    command: commandLine(),
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
     node: process.version,
@@ -373,14 +412,25 @@ function report(results: Results): string {
         loadRow('writes: POST /orders/:id/payments', mixed.kinds.get('pay')!, mixed.elapsedS),
       ]),
     );
+    const writeResponses = countResponses(mixedWrites);
+    sections.push(
+      `Achieved reads:writes = ${writeResponses ? (countResponses(mixedReads) / writeResponses).toFixed(2) : '–'}:1 (responses).`,
+    );
     for (const part of mixed.parts) sections.push(loadFootnotes(part));
     if (results.drain) {
       const d = results.drain;
       const pending = [...d.sampleOfPending].map(([status, n]) => `${status} ×${n}`).join(', ');
       sections.push(
-        `After the load: ${d.completed} of ${d.total} orders paid with 202 read COMPLETED within ${formatMs(d.waitedMs)}` +
-          (pending ? ` (not completed, sampled: ${pending})` : '') +
-          '.',
+        (d.total === 0
+          ? 'After the load: no payment was accepted (202) within the client timeout, so none was waited for. '
+          : `After the load: ${d.completed} of ${d.total} orders paid with 202 read COMPLETED within ${formatMs(d.waitedMs)}` +
+            (pending ? ` (not completed, sampled: ${pending})` : '') +
+            '. ') +
+          (results.backlog
+            ? results.backlog.quiet
+              ? `The stack's processes went quiet ${results.backlog.waitedS.toFixed(0)} s after the load stopped (work queued in Temporal and the database).`
+              : `The stack's processes were still busy ${results.backlog.waitedS.toFixed(0)} s after the load stopped.`
+            : ''),
       );
     }
   }
@@ -415,11 +465,12 @@ function report(results: Results): string {
     const failures = [...lifecycle.failures].map(([reason, n]) => `${reason} ×${n}`).join('; ');
     sections.push(
       markdownTable(
-        ['completed', 'failed', 'elapsed', 'orders/s', 'GET polls'],
+        ['completed', 'failed', 'not started (time limit)', 'elapsed', 'orders/s', 'GET polls'],
         [
           [
             lifecycle.completed,
-            lifecycle.orders - lifecycle.completed,
+            lifecycle.orders - lifecycle.completed - lifecycle.notStarted,
+            lifecycle.notStarted,
             `${lifecycle.elapsedS.toFixed(1)} s`,
             formatRate(lifecycle.completed / lifecycle.elapsedS),
             lifecycle.polls,
@@ -477,6 +528,15 @@ function report(results: Results): string {
       ...phases.map((phase) =>
         (results.cpu.get(phase)!.byRole.find(([r]) => r === role)?.[1] ?? 0).toFixed(2),
       ),
+    ]);
+    rows.push([
+      'not attributed (kernel, processes that ended mid-phase)',
+      ...phases.map((phase) => {
+        const usage = results.cpu.get(phase)!;
+        if (usage.machineBusy === undefined) return '–';
+        const attributed = usage.byRole.reduce((sum, [, cores]) => sum + cores, 0);
+        return Math.max(0, usage.machineBusy * os.cpus().length - attributed).toFixed(2);
+      }),
     ]);
     rows.push([
       'machine busy',
@@ -550,6 +610,7 @@ function toJson(results: Results) {
     baseline: load(results.baseline),
     reads: load(results.reads),
     mixed: results.mixed && { mode: results.mixed.mode, parts: results.mixed.parts.map(load) },
+    backlog: results.backlog,
     drain: results.drain && {
       ...results.drain,
       sampleOfPending: Object.fromEntries(results.drain.sampleOfPending),
@@ -557,6 +618,7 @@ function toJson(results: Results) {
     lifecycle: lifecycle && {
       orders: lifecycle.orders,
       completed: lifecycle.completed,
+      notStarted: lifecycle.notStarted,
       elapsedS: lifecycle.elapsedS,
       ordersPerSecond: lifecycle.completed / lifecycle.elapsedS,
       createToCompleted: lifecycle.createToCompleted.summary(),
@@ -571,7 +633,8 @@ function toJson(results: Results) {
 
 main()
   .catch((error: unknown) => {
-    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (error instanceof UsageError) log(`${error.message} (see --help)`);
+    else log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;
   })
   .finally(async () => {

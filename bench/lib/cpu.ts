@@ -124,3 +124,34 @@ export function openFileLimit(pid: number | 'self' = 'self'): number | undefined
 export function pidsOf(snapshot: CpuSnapshot, role: string): number[] {
   return [...snapshot.processes.entries()].filter(([, p]) => p.role === role).map(([pid]) => pid);
 }
+
+/** The stack's own processes: what must go quiet before a phase starts on a settled system. */
+export const STACK_ROLES = ['api', 'worker', 'temporal dev server', 'mariadb'];
+
+/**
+ * Waits until the stack's processes together use less than `maxCores` for `quietS` seconds in a row (the
+ * work queued by the previous phase is done), or `timeoutS` passes. Answers whether it went quiet, and when.
+ */
+export async function waitForQuiet(options: {
+  maxCores?: number;
+  quietS?: number;
+  timeoutS: number;
+}): Promise<{ quiet: boolean; waitedS: number }> {
+  const { maxCores = 0.15, quietS = 3, timeoutS } = options;
+  const started = performance.now();
+  let quietFor = 0;
+  let previous = cpuSnapshot();
+  if (previous.processes.size === 0) return { quiet: false, waitedS: 0 };
+  while ((performance.now() - started) / 1000 < timeoutS) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = cpuSnapshot();
+    const usage = cpuUsage(previous, now);
+    previous = now;
+    const busy = usage.byRole
+      .filter(([role]) => STACK_ROLES.includes(role))
+      .reduce((sum, [, cores]) => sum + cores, 0);
+    quietFor = busy < maxCores ? quietFor + 1 : 0;
+    if (quietFor >= quietS) return { quiet: true, waitedS: (performance.now() - started) / 1000 };
+  }
+  return { quiet: false, waitedS: (performance.now() - started) / 1000 };
+}

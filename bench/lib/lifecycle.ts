@@ -1,7 +1,7 @@
 /**
  * Lifecycle throughput: orders taken from creation to COMPLETED, each with one payment, as a client sees it:
  * create (201), pay in full (202), then poll GET /orders/:id until it reads COMPLETED. A fixed number of
- * orders, at most `concurrency` in progress at once.
+ * orders, at most `concurrency` in progress at once, and no order started after the phase's time limit.
  */
 import { call, createOrderBody, inPool, payInFullBody } from './api';
 import { bump, LatencyRecorder } from './stats';
@@ -13,11 +13,15 @@ export interface LifecycleOptions {
   pollMs: number;
   /** Per order, from create to COMPLETED; past it the order counts as failed. */
   orderTimeoutMs: number;
+  /** For the whole phase: no order is started after it (those count as not started). */
+  phaseTimeoutMs: number;
 }
 
 export interface LifecycleResult {
   orders: number;
   completed: number;
+  /** Orders never started because the phase ran out of time. */
+  notStarted: number;
   elapsedS: number;
   createToCompleted: LatencyRecorder;
   create: LatencyRecorder;
@@ -32,6 +36,7 @@ export async function runLifecycle(options: LifecycleOptions): Promise<Lifecycle
   const result: LifecycleResult = {
     orders: options.orderIds.length,
     completed: 0,
+    notStarted: 0,
     elapsedS: 0,
     createToCompleted: new LatencyRecorder(),
     create: new LatencyRecorder(),
@@ -43,6 +48,10 @@ export async function runLifecycle(options: LifecycleOptions): Promise<Lifecycle
   const started = performance.now();
   await inPool(options.orderIds.length, options.concurrency, async (index) => {
     const orderId = options.orderIds[index]!;
+    if (performance.now() - started > options.phaseTimeoutMs) {
+      result.notStarted += 1;
+      return;
+    }
     try {
       const failure = await oneOrder(orderId, options, result);
       if (failure) bump(result.failures, failure);

@@ -1,7 +1,7 @@
 /** Bench settings: command-line flags win over BENCH_* environment variables, which win over defaults. */
 import { parseArgs } from 'node:util';
 
-export const PHASES = ['baseline', 'reads', 'mixed', 'lifecycle'] as const;
+export const PHASES = ['baseline', 'reads', 'lifecycle', 'mixed'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -21,6 +21,8 @@ export interface BenchOptions {
   lifecycleOrders: number;
   lifecycleConcurrency: number;
   pollMs: number;
+  /** The lifecycle phase starts no order after this many seconds. */
+  lifecycleTimeoutS: number;
   /** Longest wait for the mixed load's payments to settle before the lifecycle phase. */
   drainTimeoutS: number;
   stackTimeoutS: number;
@@ -91,6 +93,12 @@ const SETTINGS = {
     default: '50',
     help: 'orders in progress at once in the lifecycle phase',
   },
+  lifecycleTimeoutS: {
+    flag: 'lifecycle-timeout',
+    env: 'BENCH_LIFECYCLE_TIMEOUT',
+    default: '300',
+    help: 'lifecycle: start no order after this many seconds',
+  },
   pollMs: {
     flag: 'poll-ms',
     env: 'BENCH_POLL_MS',
@@ -101,7 +109,7 @@ const SETTINGS = {
     flag: 'drain-timeout',
     env: 'BENCH_DRAIN_TIMEOUT',
     default: '180',
-    help: 'longest wait for mixed-load payments to settle, seconds',
+    help: 'longest wait for the stack to go quiet before each phase and after the mixed load, seconds',
   },
   stackTimeoutS: {
     flag: 'stack-timeout',
@@ -123,6 +131,11 @@ const SETTINGS = {
   },
 } satisfies Record<keyof BenchOptions, Setting>;
 
+/** A setting the bench cannot use: said in one line, without a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 export function usage(): string {
   const rows = Object.values(SETTINGS).map(
     (s: Setting) =>
@@ -135,16 +148,21 @@ export function usage(): string {
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
-  const { values: parsedValues } = parseArgs({
-    args: argv,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      ...Object.fromEntries(
-        Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: 'string' as const }]),
-      ),
-    },
-    strict: true,
-  });
+  let parsedValues: Record<string, unknown>;
+  try {
+    parsedValues = parseArgs({
+      args: argv,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(
+          Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: 'string' as const }]),
+        ),
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
   const values = parsedValues as Record<string, string | boolean | undefined>;
   if (values.help) return 'help';
   const raw = (setting: Setting): string => {
@@ -155,16 +173,21 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     const text = raw(setting);
     const value = Number(text);
     if (!/^\d+$/.test(text) || value < min || value > max) {
-      throw new Error(
+      throw new UsageError(
         `--${setting.flag} / ${setting.env} must be a whole number from ${min} to ${max}, not "${text}"`,
       );
     }
     return value;
   };
 
-  const apiUrl = new URL(raw(SETTINGS.apiUrl));
+  let apiUrl: URL;
+  try {
+    apiUrl = new URL(raw(SETTINGS.apiUrl));
+  } catch {
+    throw new UsageError(`--url is not a URL: "${raw(SETTINGS.apiUrl)}"`);
+  }
   if (!isLoopback(apiUrl.hostname)) {
-    throw new Error(
+    throw new UsageError(
       `--url must point at this machine (127.0.0.1, localhost or [::1]), not ${apiUrl.hostname}`,
     );
   }
@@ -175,11 +198,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       .filter(Boolean),
   );
   for (const phase of phases) {
-    if (!(PHASES as readonly string[]).includes(phase)) throw new Error(`unknown phase "${phase}"`);
+    if (!(PHASES as readonly string[]).includes(phase)) throw new UsageError(`unknown phase "${phase}"`);
   }
 
   const mix = raw(SETTINGS.mix);
-  if (mix !== 'cycle' && mix !== 'split') throw new Error(`--mix must be cycle or split, not "${mix}"`);
+  if (mix !== 'cycle' && mix !== 'split') throw new UsageError(`--mix must be cycle or split, not "${mix}"`);
 
   return {
     apiUrl,
@@ -193,6 +216,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     lifecycleOrders: int(SETTINGS.lifecycleOrders, 1, 100_000),
     lifecycleConcurrency: int(SETTINGS.lifecycleConcurrency, 1, 1000),
     pollMs: int(SETTINGS.pollMs, 1, 10_000),
+    lifecycleTimeoutS: int(SETTINGS.lifecycleTimeoutS, 1, 3600),
     drainTimeoutS: int(SETTINGS.drainTimeoutS, 0, 3600),
     stackTimeoutS: int(SETTINGS.stackTimeoutS, 10, 3600),
     phases: phases as Set<Phase>,
