@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { completePayment, parsePaymentDraft } from '../../src/api/orders/requests';
+import { insertPayment, newCardPaymentRow } from '../../src/db/orders';
 import { seedOrder } from '../support/orders';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -261,6 +263,41 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       const late = await call('POST', `/orders/${orderId}/payments`, { amount: '1.00', method: card() });
       expect(late.status).toBe(409);
       expect(late.body.detail).toMatch(/is COMPLETED, not PENDING/);
+      expect(await paymentCount(orderId)).toBe(1);
+    });
+
+    it('delivers a PENDING payment again when its request is retried (the first delivery may have been lost)', async () => {
+      const orderId = await newOrder('12.00');
+      const body = { amount: '12.00', method: card() };
+      const key = `key-${randomUUID()}`;
+      // What a request leaves behind when it dies between recording the payment and signalling the workflow.
+      const command = completePayment(parsePaymentDraft(body), 'USD', new Date());
+      const paymentId = `pay_lost_${randomUUID()}`;
+      await insertPayment(
+        stack.database.db,
+        newCardPaymentRow(
+          {
+            paymentId,
+            orderId,
+            amount: command.amount,
+            currency: 'USD',
+            cardNumber: command.card.number,
+            idempotencyKey: key,
+            requestHash: command.requestHash,
+          },
+          stack.cipher,
+          new Date(),
+        ),
+      );
+
+      const retried = await call('POST', `/orders/${orderId}/payments`, body, { 'Idempotency-Key': key });
+      expect(retried.status).toBe(202);
+      expect(retried.body.paymentId).toBe(paymentId);
+      const settled = await eventually(
+        () => call('GET', `/payments/${paymentId}`),
+        (r) => r.body.status !== 'PENDING',
+      );
+      expect(settled.body.status).toBe('COMPLETED');
       expect(await paymentCount(orderId)).toBe(1);
     });
 

@@ -171,7 +171,13 @@ export function createOrderService(deps: OrderServiceDeps) {
       const command = completePayment(draft, order.currency, now());
 
       const replay = await findReplay(orderId, command, options.idempotencyKey);
-      if (replay) return paymentResponse(replay, order.currency);
+      // A retry of a payment still PENDING delivers it again: the first delivery may be what failed, and the
+      // workflow applies a paymentId once.
+      if (replay) {
+        return replay.payment_status === 'PENDING'
+          ? deliver(order, replay, options.wait)
+          : paymentResponse(replay, order.currency);
+      }
 
       if (order.order_status !== 'PENDING') throw notPending(order);
       const due =
@@ -203,52 +209,7 @@ export function createOrderService(deps: OrderServiceDeps) {
         if (twin) return paymentResponse(twin, order.currency);
         throw invalid(`paymentId "${paymentId}" is already used by another payment`);
       }
-
-      const attempt = { paymentId, amount: command.amount };
-      const accepted = paymentResponse(row, order.currency);
-      try {
-        if (!options.wait) {
-          await client.workflow.signalWithStart<typeof orderWorkflow, [typeof attempt]>(ORDER_WORKFLOW, {
-            ...workflowOptions(order),
-            signal: paymentAttemptSignal,
-            signalArgs: [attempt],
-          });
-          return accepted;
-        }
-        const update = await client.workflow.startUpdateWithStart(submitPaymentUpdate, {
-          args: [attempt],
-          waitForStage: WorkflowUpdateStage.ACCEPTED,
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW, {
-            ...workflowOptions(order),
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
-        });
-        const outcome = await withTimeout(update.result(), paymentWaitMs);
-        if (!outcome) return accepted;
-        // The workflow answers only after the read model is written, so the row is final here.
-        return paymentResponse((await findPayment(db, paymentId)) ?? row, order.currency, {
-          status: outcome.orderStatus,
-          amountPaid: formatAmount(outcome.amountPaid, order.currency),
-        });
-      } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) return refuseLate(row);
-        if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-          // The validator refused: the workflow saw a state the read model had not caught up with yet.
-          await settlePayment(
-            db,
-            { orderId, paymentId, status: 'FAILED', failureReason: error.cause.type ?? 'refused' },
-            now(),
-          );
-          const status = error.cause.type === 'order_not_pending' ? 409 : 422;
-          throw new Problem(
-            status,
-            status === 409 ? 'Conflict' : 'Unprocessable Content',
-            error.cause.message,
-            { paymentId },
-          );
-        }
-        throw error;
-      }
+      return deliver(order, row, options.wait);
     },
 
     async cancelOrder(orderId: string): Promise<OrderServiceResult<unknown>> {
@@ -282,6 +243,61 @@ export function createOrderService(deps: OrderServiceDeps) {
       return { status: 202, body: { orderId, status: 'CANCELLING' }, location: `/orders/${orderId}` };
     },
   };
+
+  /** Hands a PENDING payment to its order's workflow (starting it if needed), by signal or by update. */
+  async function deliver(
+    order: OrderRow,
+    row: PaymentRow,
+    wait: boolean,
+  ): Promise<OrderServiceResult<unknown>> {
+    const orderId = order.order_id;
+    const paymentId = row.payment_id;
+    const attempt = { paymentId, amount: parseDbDecimal(row.payment_amount, order.currency) };
+    const accepted = paymentResponse(row, order.currency);
+    try {
+      if (!wait) {
+        await client.workflow.signalWithStart<typeof orderWorkflow, [typeof attempt]>(ORDER_WORKFLOW, {
+          ...workflowOptions(order),
+          signal: paymentAttemptSignal,
+          signalArgs: [attempt],
+        });
+        return accepted;
+      }
+      const update = await client.workflow.startUpdateWithStart(submitPaymentUpdate, {
+        args: [attempt],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW, {
+          ...workflowOptions(order),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+      const outcome = await withTimeout(update.result(), paymentWaitMs);
+      if (!outcome) return accepted;
+      // The workflow answers only after the read model is written, so the row is final here.
+      return paymentResponse((await findPayment(db, paymentId)) ?? row, order.currency, {
+        status: outcome.orderStatus,
+        amountPaid: formatAmount(outcome.amountPaid, order.currency),
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return refuseLate(row);
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+        // The validator refused: the workflow saw a state the read model had not caught up with yet.
+        await settlePayment(
+          db,
+          { orderId, paymentId, status: 'FAILED', failureReason: error.cause.type ?? 'refused' },
+          now(),
+        );
+        const status = error.cause.type === 'order_not_pending' ? 409 : 422;
+        throw new Problem(
+          status,
+          status === 409 ? 'Conflict' : 'Unprocessable Content',
+          error.cause.message,
+          { paymentId },
+        );
+      }
+      throw error;
+    }
+  }
 
   /** The earlier payment this request repeats (same Idempotency-Key or paymentId), if its body matches. */
   async function findReplay(
