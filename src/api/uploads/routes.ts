@@ -25,6 +25,7 @@ export interface UploadRoutesDeps {
 
 const FIRST_ERRORS = 10;
 const ERROR_PAGE = 1000;
+const LIVE_PROGRESS_DEADLINE_MS = 2000;
 
 /**
  * Bulk uploads: the body is the file (raw text/csv or application/xml, or multipart/form-data with a `file`
@@ -110,10 +111,15 @@ export function uploadRoutes({
     return upload;
   }
 
-  /** The workflow knows the progress while it runs; MySQL has it once it has finished. */
+  /**
+   * The workflow knows the progress while it runs; MySQL has it once it has finished. A busy Temporal must not
+   * hold a status request up: after a short deadline the last counts in MySQL answer instead.
+   */
   async function liveProgress(uploadId: string) {
     try {
-      return await client.workflow.getHandle(uploadWorkflowId(uploadId)).query(uploadProgressQuery);
+      return await client.withDeadline(Date.now() + LIVE_PROGRESS_DEADLINE_MS, () =>
+        client.workflow.getHandle(uploadWorkflowId(uploadId)).query(uploadProgressQuery),
+      );
     } catch {
       return undefined;
     }

@@ -1,0 +1,409 @@
+/**
+ * `npm run bench:bulk`: bulk upload and export on the whole local stack, then a results table (see
+ * BENCHMARKS.md, "Bulk upload and export").
+ *
+ * Phases, in order:
+ *   baseline  one connection: the CSV stream-parsed (src/uploads/csv-rows.ts), the card column sealed with the
+ *             FieldCipher, multi-row INSERTs into a scratch table; no API, no Temporal
+ *   csv       POST /uploads of a generated CSV (--rows orders, one COMPLETED card payment each), timed to a final status
+ *   xml       the same orders as XML (another id prefix, so they are imported, not matched), timed the same way
+ *   export    GET /exports/orders?format=csv, everything in the database, streamed and counted
+ * API and worker peak RSS (VmRSS) are sampled during each phase, and CPU per part of the stack is measured.
+ * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the end,
+ * stopped. Generated files go to a temporary folder that is removed at the end.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cpuSnapshot, cpuUsage, pidsOf, waitForQuiet, type CpuUsage } from './lib/cpu';
+import { ensureStack, healthStatus, type StackHandle } from './lib/processes';
+import { formatRate, markdownTable } from './lib/stats';
+import { runBaseline, type BaselineResult } from './bulk/baseline';
+import { writeCsv, writeXml } from './bulk/data';
+import { timeExport, timeUpload, type ExportResult, type UploadResult } from './bulk/http';
+import { bulkUsage, parseBulkOptions, type BulkOptions } from './bulk/options';
+import { formatMiB, sampleRss, type RssPeaks } from './bulk/rss';
+
+const CSV_TARGET_S_PER_MILLION = 30;
+const XML_VS_CSV_TARGET = 1.5;
+const EXPORT_TARGET_ROWS_S = 100_000;
+const WORKER_RSS_TARGET = 512 * 2 ** 20;
+
+const log = (line: string) => console.log(`bench | ${line}`);
+
+interface Measured<T> {
+  result: T;
+  rss: RssPeaks;
+  cpu: CpuUsage;
+}
+
+interface Results {
+  options: BulkOptions;
+  runId: string;
+  environment: Record<string, string>;
+  files: { csvBytes?: number; xmlBytes?: number; generateS?: number };
+  baseline?: Measured<BaselineResult>;
+  csv?: Measured<UploadResult>;
+  xml?: Measured<UploadResult>;
+  export?: Measured<ExportResult>;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+async function measure<T>(run: () => Promise<T>): Promise<Measured<T>> {
+  const sampler = sampleRss();
+  const before = cpuSnapshot();
+  try {
+    const result = await run();
+    return { result, cpu: cpuUsage(before, cpuSnapshot()), rss: sampler.stop() };
+  } catch (error) {
+    sampler.stop();
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const parsed = parseBulkOptions(process.argv.slice(2), process.env);
+  if (parsed === 'help') {
+    console.log(bulkUsage());
+    return;
+  }
+  const options = parsed;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping what the bench started`);
+      void cleanUp().then(() => process.exit(130));
+    });
+  }
+  const runId = `bb${Date.now().toString(36)}`;
+  const results: Results = { options, runId, environment: {}, files: {} };
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'durapay-bench-bulk-'));
+  cleanups.push(async () => fs.promises.rm(dir, { recursive: true, force: true }));
+  const csvFile = path.join(dir, 'orders.csv');
+  const xmlFile = path.join(dir, 'orders.xml');
+  const needCsv = options.phases.has('baseline') || options.phases.has('csv');
+  const needXml = options.phases.has('xml');
+  const generated = performance.now();
+  if (needCsv) {
+    log(`writing ${options.rows} rows of CSV to a temporary folder`);
+    results.files.csvBytes = await writeCsv(csvFile, `${runId}c`, options.rows);
+  }
+  if (needXml) {
+    log(`writing ${options.rows} orders of XML`);
+    results.files.xmlBytes = await writeXml(xmlFile, `${runId}x`, options.rows);
+  }
+  results.files.generateS = (performance.now() - generated) / 1000;
+
+  const stack = await useOrStartStack(options);
+  cleanups.push(async () => {
+    if (stack.startedByBench) log('stopping the stack the bench started');
+    await stack.stop();
+  });
+  results.environment = describeEnvironment(options, stack);
+
+  const quiet = async (phase: string) => {
+    if (options.quietTimeoutS === 0) return;
+    const { quiet: isQuiet, waitedS } = await waitForQuiet({ timeoutS: options.quietTimeoutS });
+    log(
+      isQuiet
+        ? `stack quiet after ${waitedS.toFixed(0)} s; starting ${phase}`
+        : `stack still busy after ${waitedS.toFixed(0)} s; starting ${phase} anyway (other load on the machine?)`,
+    );
+  };
+
+  if (options.phases.has('baseline')) {
+    await quiet('baseline');
+    log(`baseline: ${options.rows} rows, one connection, parse + FieldCipher + INSERT × 1000 rows`);
+    results.baseline = await measure(() => runBaseline(csvFile, runId, log));
+    log(`baseline: ${results.baseline.result.elapsedS.toFixed(1)} s`);
+  }
+  const upload = async (label: 'csv' | 'xml', file: string, contentType: string) => {
+    await quiet(`${label} upload`);
+    log(`${label}: POST /uploads (${formatMiB(fs.statSync(file).size)}), then polling to a final status`);
+    const measured = await measure(() =>
+      timeUpload({
+        base: options.apiUrl,
+        file,
+        contentType,
+        pollMs: options.pollMs,
+        timeoutS: options.uploadTimeoutS,
+        log,
+        label,
+      }),
+    );
+    const { result } = measured;
+    log(
+      `${label}: ${result.final?.status ?? 'no status'} after ${result.elapsedS.toFixed(1)} s` +
+        (result.problem ? ` (${result.problem})` : ''),
+    );
+    return measured;
+  };
+  if (options.phases.has('csv')) results.csv = await upload('csv', csvFile, 'text/csv');
+  if (options.phases.has('xml')) results.xml = await upload('xml', xmlFile, 'application/xml');
+  // The files are no longer needed; free the disk before the export.
+  await fs.promises.rm(dir, { recursive: true, force: true });
+
+  if (options.phases.has('export')) {
+    await quiet('export');
+    log('export: GET /exports/orders?format=csv (every order in the database)');
+    results.export = await measure(() => timeExport(options.apiUrl, options.exportTimeoutS, log));
+    log(`export: ${results.export.result.rows} rows in ${results.export.result.elapsedS.toFixed(1)} s`);
+  }
+
+  console.log(`\n${report(results)}`);
+  if (options.jsonFile) {
+    fs.writeFileSync(options.jsonFile, `${JSON.stringify(toJson(results), null, 2)}\n`);
+    log(`results written to ${options.jsonFile}`);
+  }
+}
+
+/**
+ * A stack whose processes are running is used even when its /health is slow (another bench loading it):
+ * starting a second one would only fail on its ports. Otherwise `ensureStack` starts one.
+ */
+async function useOrStartStack(options: BulkOptions): Promise<StackHandle> {
+  const snapshot = cpuSnapshot();
+  const running = ['api', 'npm start supervisor (log relay)'].some(
+    (role) => pidsOf(snapshot, role).length > 0,
+  );
+  if (!running) return ensureStack(options.apiUrl, options.stackTimeoutS * 1000, log);
+  log(
+    `a stack is already running; waiting up to ${options.stackTimeoutS} s for ${options.apiUrl.origin}/health`,
+  );
+  const deadline = Date.now() + options.stackTimeoutS * 1000;
+  while ((await healthStatus(options.apiUrl, 30_000)) !== 200) {
+    if (Date.now() > deadline) throw new Error(`the running stack's /health did not answer 200 in time`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  log(`using the stack already running at ${options.apiUrl.origin}`);
+  return { startedByBench: false, stop: async () => {} };
+}
+
+function commandLine(): string {
+  const settings = Object.entries(process.env)
+    .filter(
+      ([name]) =>
+        name.startsWith('BENCH_') || name.startsWith('DURAPAY_UPLOAD') || name === 'DURAPAY_MAX_UPLOAD',
+    )
+    .map(([name, value]) => `${name}=${value}`);
+  const args = process.argv.slice(2);
+  return [...settings, 'npm run bench:bulk', ...(args.length ? ['--', ...args] : [])].join(' ');
+}
+
+function describeEnvironment(options: BulkOptions, stack: StackHandle): Record<string, string> {
+  const env = process.env;
+  const stackSetting = (name: string, fallback: string) =>
+    stack.startedByBench
+      ? (env[name] ?? fallback)
+      : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
+  return {
+    command: commandLine(),
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+    node: process.version,
+    stack: stack.startedByBench
+      ? 'started by the bench (scripts/start.ts, NODE_ENV unset = development)'
+      : 'already running, reused',
+    'api url': options.apiUrl.origin,
+    'rows per file': String(options.rows),
+    'chunk rows (DURAPAY_UPLOAD_CHUNK_ROWS)': stackSetting('DURAPAY_UPLOAD_CHUNK_ROWS', '5000 (default)'),
+    'window (DURAPAY_UPLOAD_WINDOW)': stackSetting('DURAPAY_UPLOAD_WINDOW', '8 (default)'),
+    'chunks per run (DURAPAY_UPLOAD_CHUNKS_PER_RUN)': stackSetting(
+      'DURAPAY_UPLOAD_CHUNKS_PER_RUN',
+      '100 (default)',
+    ),
+    'max upload (DURAPAY_MAX_UPLOAD)': stackSetting('DURAPAY_MAX_UPLOAD', '1gb (default)'),
+    'log level (LOG_LEVEL)': stackSetting('LOG_LEVEL', 'info (default)'),
+  };
+}
+
+const seconds = (s: number | undefined) =>
+  s === undefined || !Number.isFinite(s) ? '–' : `${s.toFixed(1)} s`;
+const cores = (usage: CpuUsage) =>
+  [
+    ...(usage.machineBusy === undefined ? [] : [`machine ${Math.round(usage.machineBusy * 100)} % busy`]),
+    ...usage.byRole
+      .filter(([, used]) => used >= 0.05)
+      .slice(0, 5)
+      .map(([role, used]) => `${role.replace(/^bench: .*/, 'bench')} ${used.toFixed(2)}`),
+  ].join(', ');
+const peak = (rss: RssPeaks, role: 'api' | 'worker') => {
+  const seen = rss.byRole.get(role);
+  return seen ? `${formatMiB(seen.peakBytes)} (from ${formatMiB(seen.startBytes)})` : '–';
+};
+
+function uploadRow(label: string, measured: Measured<UploadResult> | undefined, results: Results) {
+  if (!measured) return undefined;
+  const { result } = measured;
+  const rows = result.final?.rowsImported ?? 0;
+  const ratio = results.baseline ? result.elapsedS / results.baseline.result.elapsedS : NaN;
+  return [
+    label,
+    `${rows} imported, ${result.final?.rowsRejected ?? '–'} rejected`,
+    `${seconds(result.elapsedS)} (POST→202 ${seconds(result.postS)})`,
+    result.final && !result.problem ? formatRate(rows / result.elapsedS) : '–',
+    Number.isFinite(ratio) ? `${ratio.toFixed(1)}×` : '–',
+    peak(measured.rss, 'api'),
+    peak(measured.rss, 'worker'),
+    `${result.final?.status ?? 'none'}${result.problem ? `: ${result.problem}` : ''}`,
+    cores(measured.cpu),
+  ];
+}
+
+function report(results: Results): string {
+  const sections: string[] = [
+    '## Run',
+    markdownTable(['setting', 'value'], Object.entries(results.environment)),
+  ];
+  const { files } = results;
+  sections.push(
+    `Generated files: CSV ${formatMiB(files.csvBytes)}, XML ${formatMiB(files.xmlBytes)}, in ${seconds(files.generateS)} (not measured).`,
+  );
+
+  const rows: (string | number)[][] = [];
+  const baseline = results.baseline;
+  if (baseline) {
+    const b = baseline.result;
+    rows.push([
+      'baseline (1 conn, parse + encrypt + INSERT)',
+      `${b.rows} inserted`,
+      `${seconds(b.elapsedS)} (INSERT ${seconds(b.insertS)}, encrypt ${seconds(b.encryptS)})`,
+      formatRate(b.rows / b.elapsedS),
+      '1.0×',
+      peak(baseline.rss, 'api'),
+      peak(baseline.rss, 'worker'),
+      'done',
+      cores(baseline.cpu),
+    ]);
+  }
+  for (const row of [
+    uploadRow('CSV upload', results.csv, results),
+    uploadRow('XML upload', results.xml, results),
+  ]) {
+    if (row) rows.push(row);
+  }
+  if (results.export) {
+    const e = results.export.result;
+    rows.push([
+      'CSV export (whole database)',
+      `${e.rows} rows, ${formatMiB(e.bytes)}`,
+      `${seconds(e.elapsedS)} (first byte ${seconds(e.firstByteS)})`,
+      formatRate(e.rows / e.elapsedS),
+      '–',
+      peak(results.export.rss, 'api'),
+      peak(results.export.rss, 'worker'),
+      e.problem ?? `HTTP ${e.status}`,
+      cores(results.export.cpu),
+    ]);
+  }
+  sections.push(
+    '## Results',
+    markdownTable(
+      [
+        'phase',
+        'rows',
+        'time',
+        'rows/s',
+        'time vs baseline',
+        'API peak RSS',
+        'worker peak RSS',
+        'outcome',
+        'CPU (cores) by part',
+      ],
+      rows,
+    ),
+  );
+
+  sections.push('## Targets', markdownTable(['target', 'measured', 'met'], targets(results)));
+  return sections.join('\n\n');
+}
+
+function targets(results: Results): string[][] {
+  const rows: string[][] = [];
+  const verdict = (met: boolean | undefined) => (met === undefined ? 'not measured' : met ? 'yes' : 'NO');
+  const csv = results.csv?.result;
+  const csvOk = csv?.final !== undefined && !csv.problem;
+  if (csv) {
+    const rowsDone = csv.final?.rowsImported ?? 0;
+    const budget = (CSV_TARGET_S_PER_MILLION * results.options.rows) / 1_000_000;
+    const scaled =
+      results.options.rows === 1_000_000
+        ? ''
+        : ` (${results.options.rows} rows: ${budget.toFixed(1)} s pro rata)`;
+    rows.push([
+      `1M-row CSV upload ≤ ${CSV_TARGET_S_PER_MILLION} s${scaled}`,
+      `${seconds(csv.elapsedS)}, ${formatRate(rowsDone / csv.elapsedS)} rows/s`,
+      verdict(csvOk ? csv.elapsedS <= budget && rowsDone === results.options.rows : false),
+    ]);
+  }
+  const xml = results.xml?.result;
+  if (xml && csv) {
+    const ratio = xml.elapsedS / csv.elapsedS;
+    rows.push([
+      `XML upload within ${XML_VS_CSV_TARGET}× of CSV`,
+      `${ratio.toFixed(2)}× (${seconds(xml.elapsedS)})`,
+      verdict(csvOk && xml.final !== undefined && !xml.problem ? ratio <= XML_VS_CSV_TARGET : false),
+    ]);
+  }
+  const exp = results.export?.result;
+  if (exp) {
+    const rate = exp.rows / exp.elapsedS;
+    rows.push([
+      `export ≥ ${EXPORT_TARGET_ROWS_S / 1000}k rows/s`,
+      `${formatRate(rate)} rows/s over ${exp.rows} rows`,
+      verdict(exp.problem ? false : rate >= EXPORT_TARGET_ROWS_S),
+    ]);
+  }
+  const workerPeaks = [results.csv, results.xml, results.export]
+    .map((m) => m?.rss.byRole.get('worker')?.peakBytes)
+    .filter((value): value is number => value !== undefined);
+  if (workerPeaks.length) {
+    const max = Math.max(...workerPeaks);
+    rows.push([
+      `worker peak RSS < ${formatMiB(WORKER_RSS_TARGET)}`,
+      formatMiB(max),
+      verdict(max < WORKER_RSS_TARGET),
+    ]);
+  }
+  return rows;
+}
+
+function toJson(results: Results) {
+  const measured = <T>(m: Measured<T> | undefined) =>
+    m && {
+      ...m.result,
+      rss: Object.fromEntries(m.rss.byRole),
+      cpu: { wallS: m.cpu.wallS, machineBusy: m.cpu.machineBusy, byRole: Object.fromEntries(m.cpu.byRole) },
+    };
+  return {
+    runId: results.runId,
+    environment: results.environment,
+    files: results.files,
+    baseline: measured(results.baseline),
+    csv: measured(results.csv),
+    xml: measured(results.xml),
+    export: measured(results.export),
+    targets: targets(results),
+  };
+}
+
+main()
+  .catch((error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanUp());
