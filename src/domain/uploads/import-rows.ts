@@ -13,8 +13,8 @@ import { formatAmount, parseAmount, toDbDecimal } from '../money';
 import { parseTimestamp } from '../timestamps';
 import type { OrderStatus, PaymentStatus } from '../orders/order-state';
 
-/** The upload CSV header, in order; XML attributes are mapped onto the same names. */
-export const IMPORT_COLUMNS = [
+/** The columns every file has, in order; XML attributes are mapped onto the same names. */
+const COMMON_COLUMNS = [
   'order_id',
   'order_amount',
   'currency',
@@ -25,27 +25,16 @@ export const IMPORT_COLUMNS = [
   'payment_amount',
   'payment_status',
   'payment_method',
-  'card_number',
 ] as const;
+
+/** The upload CSV header. */
+export const IMPORT_COLUMNS = [...COMMON_COLUMNS, 'card_number'] as const;
 
 /**
  * The export CSV header (see src/api/exports/export-stream.ts), also accepted for upload: an export
  * carries the card's brand and last 4 digits instead of its number.
  */
-export const EXPORT_COLUMNS = [
-  'order_id',
-  'order_amount',
-  'currency',
-  'order_status',
-  'created_at',
-  'customer_email',
-  'payment_id',
-  'payment_amount',
-  'payment_status',
-  'payment_method',
-  'card_brand',
-  'card_last4',
-] as const;
+export const EXPORT_COLUMNS = [...COMMON_COLUMNS, 'card_brand', 'card_last4'] as const;
 
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 /** Columns only an exported file has. */
