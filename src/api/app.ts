@@ -31,6 +31,7 @@ export function createApp({ config, db, connection, cipher, logger }: AppDeps): 
     taskQueue: config.temporal.taskQueue,
     paymentWaitMs: config.orders.paymentWaitMs,
     defaultDeadlineMs: config.orders.defaultDeadlineMs,
+    temporalDeadlineMs: config.orders.temporalDeadlineMs,
   });
 
   const app = new Koa();

@@ -22,6 +22,8 @@ export interface Config {
     defaultDeadlineMs: number;
     /** How long `POST /orders/:id/payments?wait=true` waits for the outcome before answering 202. */
     paymentWaitMs: number;
+    /** Longest wait for Temporal to take a start, signal or update; past it the API answers 503 at once. */
+    temporalDeadlineMs: number;
   };
   /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
   gatewayLatencyMs: number;
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     orders: {
       defaultDeadlineMs: parseDuration(env.DURAPAY_PAYMENT_DEADLINE ?? 'P7D', 'DURAPAY_PAYMENT_DEADLINE'),
       paymentWaitMs: parseMillis(env.DURAPAY_PAYMENT_WAIT_MS ?? '10000', 'DURAPAY_PAYMENT_WAIT_MS'),
+      temporalDeadlineMs: parseMillis(env.DURAPAY_TEMPORAL_DEADLINE_MS ?? '5000', 'DURAPAY_TEMPORAL_DEADLINE_MS'),
     },
     gatewayLatencyMs: parseMillis(env.DURAPAY_GATEWAY_LATENCY_MS ?? '0', 'DURAPAY_GATEWAY_LATENCY_MS'),
     uploads: {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { completePayment, parsePaymentDraft } from '../../src/api/orders/requests';
 import { insertPayment, newCardPaymentRow } from '../../src/db/orders';
+import { startTestApi } from '../support/api';
 import { seedOrder } from '../support/orders';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -102,6 +103,34 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       expect(response.type).toMatch(/^application\/problem\+json/);
       expect(response.body.detail).toEqual(expect.stringContaining(detail));
       expect(await stack.database.db('orders').where({ order_id: orderId }).first()).toBeUndefined();
+    });
+
+    it('answers 503 when Temporal does not take the start in time, and a retry of the same create heals it', async () => {
+      const impatient = await startTestApi(
+        {
+          db: stack.database.db,
+          connection: stack.env.connection,
+          taskQueue: stack.api.config.temporal.taskQueue,
+          cipher: stack.cipher,
+        },
+        { DURAPAY_TEMPORAL_DEADLINE_MS: '1' },
+      );
+      const body = { orderId: `ORD-${randomUUID()}`, amount: '3.00', currency: 'USD' };
+      try {
+        const refused = await fetch(`${impatient.baseUrl}/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('5');
+      } finally {
+        await impatient.close();
+      }
+      const retried = await call('POST', '/orders', body);
+      expect(retried.status).toBe(200);
+      const description = await stack.env.client.workflow.getHandle(`order:${body.orderId}`).describe();
+      expect(description.status.name).toBe('RUNNING');
     });
 
     it('refuses malformed JSON with 400', async () => {

@@ -59,6 +59,11 @@ export interface OrderServiceDeps {
   paymentWaitMs: number;
   /** Payment window of an order stored without a deadline (an import), counted from its first use. */
   defaultDeadlineMs: number;
+  /**
+   * Longest wait for Temporal to take a start, signal or update. Past it the client gets a 503 instead of a
+   * request that hangs; a retry is safe (same orderId and body, or same Idempotency-Key).
+   */
+  temporalDeadlineMs: number;
   now?: () => Date;
 }
 
@@ -66,6 +71,8 @@ export type OrderServiceResult<T> = { status: number; body: T; location?: string
 
 export function createOrderService(deps: OrderServiceDeps) {
   const { db, client, cipher, taskQueue, paymentWaitMs, defaultDeadlineMs, now = () => new Date() } = deps;
+  const withinDeadline = <T>(call: () => Promise<T>): Promise<T> =>
+    client.withDeadline(Date.now() + deps.temporalDeadlineMs, call);
   const ORDER_WORKFLOW = 'orderWorkflow';
   const workflowOptions = (order: OrderRow) => ({
     workflowId: orderWorkflowId(order.order_id),
@@ -89,10 +96,12 @@ export function createOrderService(deps: OrderServiceDeps) {
 
   async function startWorkflow(order: OrderRow): Promise<void> {
     try {
-      await client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW, {
-        ...workflowOptions(order),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+      await withinDeadline(() =>
+        client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW, {
+          ...workflowOptions(order),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      );
     } catch (error) {
       // Already ran to its end: the order exists and is final, which is all a create retry needs.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -223,11 +232,13 @@ export function createOrderService(deps: OrderServiceDeps) {
       }
       if (order.order_status === 'PENDING') {
         try {
-          await client.workflow.signalWithStart<typeof orderWorkflow, [object]>(ORDER_WORKFLOW, {
-            ...workflowOptions(order),
-            signal: cancelOrderSignal,
-            signalArgs: [{}],
-          });
+          await withinDeadline(() =>
+            client.workflow.signalWithStart<typeof orderWorkflow, [object]>(ORDER_WORKFLOW, {
+              ...workflowOptions(order),
+              signal: cancelOrderSignal,
+              signalArgs: [{}],
+            }),
+          );
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
           const final = await requireOrder(orderId);
@@ -256,21 +267,25 @@ export function createOrderService(deps: OrderServiceDeps) {
     const accepted = paymentResponse(row, order.currency);
     try {
       if (!wait) {
-        await client.workflow.signalWithStart<typeof orderWorkflow, [typeof attempt]>(ORDER_WORKFLOW, {
-          ...workflowOptions(order),
-          signal: paymentAttemptSignal,
-          signalArgs: [attempt],
-        });
+        await withinDeadline(() =>
+          client.workflow.signalWithStart<typeof orderWorkflow, [typeof attempt]>(ORDER_WORKFLOW, {
+            ...workflowOptions(order),
+            signal: paymentAttemptSignal,
+            signalArgs: [attempt],
+          }),
+        );
         return accepted;
       }
-      const update = await client.workflow.startUpdateWithStart(submitPaymentUpdate, {
-        args: [attempt],
-        waitForStage: WorkflowUpdateStage.ACCEPTED,
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW, {
-          ...workflowOptions(order),
-          workflowIdConflictPolicy: 'USE_EXISTING',
+      const update = await withinDeadline(() =>
+        client.workflow.startUpdateWithStart(submitPaymentUpdate, {
+          args: [attempt],
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW, {
+            ...workflowOptions(order),
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
         }),
-      });
+      );
       const outcome = await withTimeout(update.result(), paymentWaitMs);
       if (!outcome) return accepted;
       // The workflow answers only after the read model is written, so the row is final here.
