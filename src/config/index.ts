@@ -85,7 +85,10 @@ export function loadConfig(env: Env = process.env): Config {
     orders: {
       defaultDeadlineMs: parseDuration(env.DURAPAY_PAYMENT_DEADLINE ?? 'P7D', 'DURAPAY_PAYMENT_DEADLINE'),
       paymentWaitMs: parseMillis(env.DURAPAY_PAYMENT_WAIT_MS ?? '10000', 'DURAPAY_PAYMENT_WAIT_MS'),
-      temporalDeadlineMs: parseMillis(env.DURAPAY_TEMPORAL_DEADLINE_MS ?? '5000', 'DURAPAY_TEMPORAL_DEADLINE_MS'),
+      temporalDeadlineMs: parseMillis(
+        env.DURAPAY_TEMPORAL_DEADLINE_MS ?? '5000',
+        'DURAPAY_TEMPORAL_DEADLINE_MS',
+      ),
     },
     gatewayLatencyMs: parseMillis(env.DURAPAY_GATEWAY_LATENCY_MS ?? '0', 'DURAPAY_GATEWAY_LATENCY_MS'),
     uploads: {
