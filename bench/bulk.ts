@@ -12,6 +12,7 @@
  * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the end,
  * stopped. Generated files go to a temporary folder that is removed at the end.
  */
+import { cleanUpRegistry, commandLine, UsageError } from './lib/cli';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,20 +49,7 @@ interface Results {
   export?: Measured<ExportResult>;
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
+const { add: onCleanUp, cleanUp, onStopSignals } = cleanUpRegistry(log);
 
 async function measure<T>(run: () => Promise<T>): Promise<Measured<T>> {
   const sampler = sampleRss();
@@ -82,17 +70,12 @@ async function main(): Promise<void> {
     return;
   }
   const options = parsed;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping what the bench started`);
-      void cleanUp().then(() => process.exit(130));
-    });
-  }
+  onStopSignals();
   const runId = `bb${Date.now().toString(36)}`;
   const results: Results = { options, runId, environment: {}, files: {} };
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'durapay-bench-bulk-'));
-  cleanups.push(async () => fs.promises.rm(dir, { recursive: true, force: true }));
+  onCleanUp(async () => fs.promises.rm(dir, { recursive: true, force: true }));
   const csvFile = path.join(dir, 'orders.csv');
   const xmlFile = path.join(dir, 'orders.xml');
   const needCsv = options.phases.has('baseline') || options.phases.has('csv');
@@ -109,7 +92,7 @@ async function main(): Promise<void> {
   results.files.generateS = (performance.now() - generated) / 1000;
 
   const stack = await useOrStartStack(options);
-  cleanups.push(async () => {
+  onCleanUp(async () => {
     if (stack.startedByBench) log('stopping the stack the bench started');
     await stack.stop();
   });
@@ -193,17 +176,6 @@ async function useOrStartStack(options: BulkOptions): Promise<StackHandle> {
   return { startedByBench: false, stop: async () => {} };
 }
 
-function commandLine(): string {
-  const settings = Object.entries(process.env)
-    .filter(
-      ([name]) =>
-        name.startsWith('BENCH_') || name.startsWith('DURAPAY_UPLOAD') || name === 'DURAPAY_MAX_UPLOAD',
-    )
-    .map(([name, value]) => `${name}=${value}`);
-  const args = process.argv.slice(2);
-  return [...settings, 'npm run bench:bulk', ...(args.length ? ['--', ...args] : [])].join(' ');
-}
-
 function describeEnvironment(options: BulkOptions, stack: StackHandle): Record<string, string> {
   const env = process.env;
   const stackSetting = (name: string, fallback: string) =>
@@ -211,7 +183,10 @@ function describeEnvironment(options: BulkOptions, stack: StackHandle): Record<s
       ? (env[name] ?? fallback)
       : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
   return {
-    command: commandLine(),
+    command: commandLine(
+      'bench:bulk',
+      (name) => name.startsWith('DURAPAY_UPLOAD') || name === 'DURAPAY_MAX_UPLOAD',
+    ),
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
     node: process.version,
@@ -403,7 +378,8 @@ function toJson(results: Results) {
 
 main()
   .catch((error: unknown) => {
-    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (error instanceof UsageError) log(`${error.message} (see --help)`);
+    else log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;
   })
   .finally(() => cleanUp());

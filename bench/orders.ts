@@ -11,6 +11,7 @@
  * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the
  * end, stopped. All traffic goes to this machine only, and every phase is bounded in time.
  */
+import { cleanUpRegistry, commandLine } from './lib/cli';
 import fs from 'node:fs';
 import os from 'node:os';
 import { createOrderBody, payInFullBody, seedOrders, waitUntilCompleted } from './lib/api';
@@ -51,20 +52,7 @@ interface Results {
   cpu: Map<string, CpuUsage>;
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
+const { add: onCleanUp, cleanUp, onStopSignals } = cleanUpRegistry(log);
 
 async function main(): Promise<void> {
   const parsed = parseOptions(process.argv.slice(2), process.env);
@@ -73,12 +61,7 @@ async function main(): Promise<void> {
     return;
   }
   const options = parsed;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping what the bench started`);
-      void cleanUp().then(() => process.exit(130));
-    });
-  }
+  onStopSignals();
 
   const results: Results = { startedAt: new Date(), options, environment: {}, cpu: new Map() };
   const limit = openFileLimit();
@@ -91,7 +74,7 @@ async function main(): Promise<void> {
 
   const stack = await ensureStack(options.apiUrl, options.stackTimeoutS * 1000, log);
   results.stack = stack;
-  cleanups.push(async () => {
+  onCleanUp(async () => {
     if (stack.startedByBench) log('stopping the stack the bench started');
     await stack.stop();
   });
@@ -173,7 +156,7 @@ async function main(): Promise<void> {
   if (options.phases.has('baseline')) {
     await quiet('baseline');
     const baseline: OwnedProcess & { url: URL } = await startBaselineServer();
-    cleanups.push(() => baseline.stop());
+    onCleanUp(() => baseline.stop());
     await warmUp(baseline.url);
     log(
       `baseline: bare Koa + mysql2 on ${baseline.url.origin}, ${options.connections} connections, ${options.readDurationS} s`,
@@ -307,17 +290,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** How this run was started, to repeat it: the npm script, its flags and the BENCH_* settings in the environment. */
-function commandLine(): string {
-  const settings = Object.entries(process.env)
-    .filter(
-      ([name]) => name.startsWith('BENCH_') || name === 'DURAPAY_GATEWAY_LATENCY_MS' || name === 'LOG_LEVEL',
-    )
-    .map(([name, value]) => `${name}=${value}`);
-  const args = process.argv.slice(2);
-  return [...settings, 'npm run bench:orders', ...(args.length ? ['--', ...args] : [])].join(' ');
-}
-
 function describeEnvironment(options: BenchOptions, stack: StackHandle, limit: number | undefined) {
   const snapshot = cpuSnapshot();
   const apiLimits = pidsOf(snapshot, 'api')
@@ -329,7 +301,10 @@ function describeEnvironment(options: BenchOptions, stack: StackHandle, limit: n
       ? (env[name] ?? fallback)
       : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
   return {
-    command: commandLine(),
+    command: commandLine(
+      'bench:orders',
+      (name) => name === 'DURAPAY_GATEWAY_LATENCY_MS' || name === 'LOG_LEVEL',
+    ),
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
     node: process.version,

@@ -1,5 +1,5 @@
 /** bench:bulk settings: command-line flags win over BENCH_BULK_* environment variables, which win over defaults. */
-import { parseArgs } from 'node:util';
+import { readSettings, usageText, type Setting } from '../lib/cli';
 
 export const BULK_PHASES = ['baseline', 'csv', 'xml', 'export'] as const;
 export type BulkPhase = (typeof BULK_PHASES)[number];
@@ -16,13 +16,6 @@ export interface BulkOptions {
   stackTimeoutS: number;
   phases: Set<BulkPhase>;
   jsonFile: string | undefined;
-}
-
-interface Setting {
-  flag: string;
-  env: string;
-  default: string;
-  help: string;
 }
 
 const SETTINGS = {
@@ -83,63 +76,22 @@ const SETTINGS = {
 } satisfies Record<keyof BulkOptions, Setting>;
 
 export function bulkUsage(): string {
-  const rows = Object.values(SETTINGS).map(
-    (s: Setting) =>
-      `  --${s.flag.padEnd(16)} ${s.env.padEnd(26)} ${s.help} (default: ${s.default || 'none'})`,
-  );
-  return [
-    'usage: npm run bench:bulk -- [flags]   (each flag also reads the environment variable shown)',
-    ...rows,
-  ].join('\n');
+  return usageText('bench:bulk', SETTINGS);
 }
 
 export function parseBulkOptions(argv: string[], env: NodeJS.ProcessEnv): BulkOptions | 'help' {
-  const settings: Record<string, Setting> = SETTINGS;
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      ...Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' as const }])),
-    },
-    strict: true,
-  });
-  if (values.help) return 'help';
-  const raw = (key: keyof BulkOptions): string => {
-    const setting = settings[key]!;
-    const flag = (values as Record<string, string | boolean | undefined>)[setting.flag];
-    return typeof flag === 'string' ? flag : (env[setting.env] ?? setting.default);
-  };
-  const whole = (key: keyof BulkOptions, min: number): number => {
-    const text = raw(key).replace(/_/g, '');
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min) {
-      throw new Error(`--${settings[key]!.flag} must be a whole number ≥ ${min}, not "${raw(key)}"`);
-    }
-    return value;
-  };
-
-  const apiUrl = new URL(raw('apiUrl'));
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(apiUrl.hostname)) {
-    throw new Error(`--url must be a loopback address, not ${apiUrl.hostname}`);
-  }
-  const phases = new Set<BulkPhase>();
-  for (const name of raw('phases')
-    .split(',')
-    .map((part) => part.trim())) {
-    if (!(BULK_PHASES as readonly string[]).includes(name)) {
-      throw new Error(`unknown phase "${name}"; choose from ${BULK_PHASES.join(',')}`);
-    }
-    phases.add(name as BulkPhase);
-  }
+  const read = readSettings(SETTINGS, argv, env);
+  if (read === 'help') return 'help';
+  const whole = (setting: Setting, min: number) => read.int(setting, min, Number.MAX_SAFE_INTEGER);
   return {
-    apiUrl,
-    rows: whole('rows', 1),
-    uploadTimeoutS: whole('uploadTimeoutS', 1),
-    exportTimeoutS: whole('exportTimeoutS', 1),
-    pollMs: whole('pollMs', 10),
-    quietTimeoutS: whole('quietTimeoutS', 0),
-    stackTimeoutS: whole('stackTimeoutS', 1),
-    phases,
-    jsonFile: raw('jsonFile') || undefined,
+    apiUrl: read.loopbackUrl(SETTINGS.apiUrl),
+    rows: whole(SETTINGS.rows, 1),
+    uploadTimeoutS: whole(SETTINGS.uploadTimeoutS, 1),
+    exportTimeoutS: whole(SETTINGS.exportTimeoutS, 1),
+    pollMs: whole(SETTINGS.pollMs, 10),
+    quietTimeoutS: whole(SETTINGS.quietTimeoutS, 0),
+    stackTimeoutS: whole(SETTINGS.stackTimeoutS, 1),
+    phases: read.phases(SETTINGS.phases, BULK_PHASES),
+    jsonFile: read.raw(SETTINGS.jsonFile) || undefined,
   };
 }

@@ -1,5 +1,7 @@
 /** Bench settings: command-line flags win over BENCH_* environment variables, which win over defaults. */
-import { parseArgs } from 'node:util';
+import { readSettings, usageText, UsageError, type Setting } from './cli';
+
+export { UsageError };
 
 export const PHASES = ['baseline', 'reads', 'lifecycle', 'mixed'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -28,13 +30,6 @@ export interface BenchOptions {
   stackTimeoutS: number;
   phases: Set<Phase>;
   jsonFile: string | undefined;
-}
-
-interface Setting {
-  flag: string;
-  env: string;
-  default: string;
-  help: string;
 }
 
 const SETTINGS = {
@@ -132,80 +127,19 @@ const SETTINGS = {
 } satisfies Record<keyof BenchOptions, Setting>;
 
 /** A setting the bench cannot use: said in one line, without a stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 export function usage(): string {
-  const rows = Object.values(SETTINGS).map(
-    (s: Setting) =>
-      `  --${s.flag.padEnd(22)} ${s.env.padEnd(28)} ${s.help} (default: ${s.default || 'none'})`,
-  );
-  return [
-    'usage: npm run bench:orders -- [flags]   (each flag also reads the environment variable shown)',
-    ...rows,
-  ].join('\n');
+  return usageText('bench:orders', SETTINGS);
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
-  let parsedValues: Record<string, unknown>;
-  try {
-    parsedValues = parseArgs({
-      args: argv,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(
-          Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: 'string' as const }]),
-        ),
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const values = parsedValues as Record<string, string | boolean | undefined>;
-  if (values.help) return 'help';
-  const raw = (setting: Setting): string => {
-    const fromFlag = values[setting.flag];
-    return typeof fromFlag === 'string' ? fromFlag : (env[setting.env] ?? setting.default);
-  };
-  const int = (setting: Setting, min: number, max: number): number => {
-    const text = raw(setting);
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      throw new UsageError(
-        `--${setting.flag} / ${setting.env} must be a whole number from ${min} to ${max}, not "${text}"`,
-      );
-    }
-    return value;
-  };
-
-  let apiUrl: URL;
-  try {
-    apiUrl = new URL(raw(SETTINGS.apiUrl));
-  } catch {
-    throw new UsageError(`--url is not a URL: "${raw(SETTINGS.apiUrl)}"`);
-  }
-  if (!isLoopback(apiUrl.hostname)) {
-    throw new UsageError(
-      `--url must point at this machine (127.0.0.1, localhost or [::1]), not ${apiUrl.hostname}`,
-    );
-  }
-  const phases = new Set(
-    raw(SETTINGS.phases)
-      .split(',')
-      .map((phase) => phase.trim())
-      .filter(Boolean),
-  );
-  for (const phase of phases) {
-    if (!(PHASES as readonly string[]).includes(phase)) throw new UsageError(`unknown phase "${phase}"`);
-  }
-
-  const mix = raw(SETTINGS.mix);
+  const read = readSettings(SETTINGS, argv, env);
+  if (read === 'help') return 'help';
+  const int = read.int.bind(read);
+  const mix = read.raw(SETTINGS.mix);
   if (mix !== 'cycle' && mix !== 'split') throw new UsageError(`--mix must be cycle or split, not "${mix}"`);
 
   return {
-    apiUrl,
+    apiUrl: read.loopbackUrl(SETTINGS.apiUrl),
     mix,
     connections: int(SETTINGS.connections, 1, 20_000),
     durationS: int(SETTINGS.durationS, 1, 3600),
@@ -219,11 +153,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     lifecycleTimeoutS: int(SETTINGS.lifecycleTimeoutS, 1, 3600),
     drainTimeoutS: int(SETTINGS.drainTimeoutS, 0, 3600),
     stackTimeoutS: int(SETTINGS.stackTimeoutS, 10, 3600),
-    phases: phases as Set<Phase>,
-    jsonFile: raw(SETTINGS.jsonFile) || undefined,
+    phases: read.phases(SETTINGS.phases, PHASES),
+    jsonFile: read.raw(SETTINGS.jsonFile) || undefined,
   };
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
