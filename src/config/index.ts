@@ -17,6 +17,18 @@ export interface Config {
   };
   /** Raw key-ring spec (`id:base64,…`, first is active); undefined means "generate a development key". */
   fieldKeys: string | undefined;
+  security: {
+    /** Raw `key:role:principal,…` spec; undefined means "generate development keys". */
+    apiKeys: string | undefined;
+    /** Key ring of the Temporal payload codec, same format as fieldKeys. */
+    payloadKeys: string | undefined;
+    /** `id:base64` HMAC key for card fingerprints, separate from every encryption key. */
+    cardFingerprintKey: string | undefined;
+    /** Per API key: at most `requests` per `windowMs`, refilled continuously (token bucket). */
+    rateLimit: { requests: number; windowMs: number };
+    /** The Temporal Web UI origin allowed to call the codec server (CORS), without a trailing slash. */
+    codecCorsOrigin: string;
+  };
   orders: {
     /** Payment window of a new order unless the request names one. */
     defaultDeadlineMs: number;
@@ -61,9 +73,18 @@ export function loadConfig(env: Env = process.env): Config {
   parseDatabaseUrl(databaseUrl);
 
   const fieldKeys = nonEmpty(env.DURAPAY_FIELD_KEYS);
-  if (production && !fieldKeys) {
-    throw new ConfigError(
-      'DURAPAY_FIELD_KEYS is required in production: comma-separated keyId:base64(32 bytes), the first one encrypts',
+  const payloadKeys = nonEmpty(env.DURAPAY_PAYLOAD_KEYS);
+  const cardFingerprintKey = nonEmpty(env.DURAPAY_CARD_FINGERPRINT_KEY);
+  const apiKeys = nonEmpty(env.DURAPAY_API_KEYS);
+  if (production) {
+    const keyRing = 'comma-separated keyId:base64(32 bytes), the first one encrypts';
+    requireInProduction('DURAPAY_FIELD_KEYS', fieldKeys, keyRing);
+    requireInProduction('DURAPAY_PAYLOAD_KEYS', payloadKeys, keyRing);
+    requireInProduction('DURAPAY_CARD_FINGERPRINT_KEY', cardFingerprintKey, 'keyId:base64(32 bytes)');
+    requireInProduction(
+      'DURAPAY_API_KEYS',
+      apiKeys,
+      'comma-separated key:role:principal, role client or operator',
     );
   }
 
@@ -82,6 +103,16 @@ export function loadConfig(env: Env = process.env): Config {
       taskQueue: nonEmpty(env.DURAPAY_TASK_QUEUE) ?? 'durapay',
     },
     fieldKeys,
+    security: {
+      apiKeys,
+      payloadKeys,
+      cardFingerprintKey,
+      rateLimit: parseRate(env.DURAPAY_RATE_LIMIT ?? '1200/min', 'DURAPAY_RATE_LIMIT'),
+      codecCorsOrigin: parseOrigin(
+        env.DURAPAY_CODEC_CORS_ORIGIN ?? 'http://localhost:8233',
+        'DURAPAY_CODEC_CORS_ORIGIN',
+      ),
+    },
     orders: {
       defaultDeadlineMs: parseDuration(env.DURAPAY_PAYMENT_DEADLINE ?? 'P7D', 'DURAPAY_PAYMENT_DEADLINE'),
       paymentWaitMs: parseMillis(env.DURAPAY_PAYMENT_WAIT_MS ?? '10000', 'DURAPAY_PAYMENT_WAIT_MS'),
@@ -102,6 +133,39 @@ export function loadConfig(env: Env = process.env): Config {
       ),
     },
   };
+}
+
+function requireInProduction(name: string, value: string | undefined, format: string): void {
+  if (!value) throw new ConfigError(`${name} is required in production: ${format}`);
+}
+
+const RATE_WINDOWS: Record<string, number> = { s: 1000, min: 60_000, h: 3_600_000 };
+
+/** `<requests>/<s|min|h>`, for example `1200/min`. */
+function parseRate(value: string, name: string): { requests: number; windowMs: number } {
+  const match = /^(\d{1,7})\/(s|min|h)$/.exec(value.trim());
+  const windowMs = match ? RATE_WINDOWS[match[2]!] : undefined;
+  if (!match || windowMs === undefined || Number(match[1]) < 1) {
+    throw new ConfigError(`${name} must look like 1200/min (requests per s, min or h), not "${value}"`);
+  }
+  return { requests: Number(match[1]), windowMs };
+}
+
+/** An exact browser origin: scheme, host and optional port, no path and no trailing slash. */
+function parseOrigin(value: string, name: string): string {
+  const origin = value.trim();
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+    throw new ConfigError(
+      `${name} must be an origin like http://localhost:8233 (no path, no trailing slash)`,
+    );
+  }
+  return origin;
 }
 
 function parseDuration(value: string, name: string): number {

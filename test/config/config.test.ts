@@ -5,6 +5,9 @@ const production = {
   NODE_ENV: 'production',
   DATABASE_URL: 'mysql://app:secret@db.internal:3306/durapay',
   DURAPAY_FIELD_KEYS: generateKeySpec('k1'),
+  DURAPAY_PAYLOAD_KEYS: generateKeySpec('p1'),
+  DURAPAY_CARD_FINGERPRINT_KEY: generateKeySpec('f1'),
+  DURAPAY_API_KEYS: 'dpk_0123456789abcdef0123456789abcdef:operator:ops',
 };
 
 describe('loadConfig', () => {
@@ -36,7 +39,17 @@ describe('loadConfig', () => {
 
   it.each([
     [{ ...production, DURAPAY_FIELD_KEYS: undefined }, 'DURAPAY_FIELD_KEYS is required in production'],
+    [{ ...production, DURAPAY_PAYLOAD_KEYS: undefined }, 'DURAPAY_PAYLOAD_KEYS is required in production'],
+    [
+      { ...production, DURAPAY_CARD_FINGERPRINT_KEY: '' },
+      'DURAPAY_CARD_FINGERPRINT_KEY is required in production',
+    ],
+    [{ ...production, DURAPAY_API_KEYS: undefined }, 'DURAPAY_API_KEYS is required in production'],
     [{ ...production, DATABASE_URL: undefined }, 'DATABASE_URL is required in production'],
+    [{ DURAPAY_RATE_LIMIT: '10 per second' }, 'DURAPAY_RATE_LIMIT must look like 1200/min'],
+    [{ DURAPAY_RATE_LIMIT: '0/s' }, 'DURAPAY_RATE_LIMIT must look like 1200/min'],
+    [{ DURAPAY_CODEC_CORS_ORIGIN: 'http://localhost:8233/' }, 'DURAPAY_CODEC_CORS_ORIGIN must be an origin'],
+    [{ DURAPAY_CODEC_CORS_ORIGIN: '*' }, 'DURAPAY_CODEC_CORS_ORIGIN must be an origin'],
     [{ DATABASE_URL: 'postgres://x@y/z' }, 'DATABASE_URL must look like mysql://'],
     [{ PORT: '70000' }, 'PORT must be a port number'],
     [{ PORT: 'abc' }, 'PORT must be a port number'],
@@ -45,6 +58,18 @@ describe('loadConfig', () => {
   ])('fails fast on %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads the security settings: rate limit and the codec server origin', () => {
+    const config = loadConfig({
+      DURAPAY_RATE_LIMIT: '50/s',
+      DURAPAY_CODEC_CORS_ORIGIN: 'https://ui.example.com',
+    });
+    expect(config.security).toMatchObject({
+      rateLimit: { requests: 50, windowMs: 1000 },
+      codecCorsOrigin: 'https://ui.example.com',
+    });
+    expect(loadConfig({}).security.rateLimit).toEqual({ requests: 1200, windowMs: 60_000 });
   });
 
   it('parses body size limits', () => {
