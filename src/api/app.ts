@@ -9,6 +9,7 @@ import { docsRoutes } from './docs/routes';
 import { exportRoutes } from './exports/routes';
 import { Problem, problemMiddleware } from './http/problem';
 import { healthRoutes } from './health/routes';
+import { requestLog } from './http/request-log';
 import { createOrderService } from './orders/order-service';
 import { orderRoutes } from './orders/routes';
 import { uploadRoutes } from './uploads/routes';
@@ -63,21 +64,5 @@ function jsonBodiesOnly(): Koa.Middleware {
       throw new Problem(415, 'Unsupported Media Type', 'request bodies must be application/json');
     }
     await next();
-  };
-}
-
-function requestLog(logger: Logger): Koa.Middleware {
-  return async (ctx, next) => {
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      logger.info('request', {
-        method: ctx.method,
-        path: ctx.path,
-        status: ctx.status,
-        ms: Math.round(performance.now() - started),
-      });
-    }
   };
 }

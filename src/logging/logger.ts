@@ -1,4 +1,9 @@
-/** One structured logger: a JSON object per line on stdout, so a supervisor or log shipper can parse it. */
+import { redactingReplacer } from './redact';
+
+/**
+ * One structured logger: a JSON object per line on stdout, so a supervisor or log shipper can parse it.
+ * Every line passes through the redaction rules, so no card number, CVC, email or key is ever written.
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -23,7 +28,7 @@ export function createLogger(
     write(
       JSON.stringify(
         { time: new Date().toISOString(), level, msg: message, ...base, ...fields },
-        errorReplacer,
+        redactingReplacer,
       ),
     );
   };
@@ -38,9 +43,4 @@ export function createLogger(
 
 function parseLevel(value: string | undefined): LogLevel {
   return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
-}
-
-/** Errors serialise to `{}` by default; keep what an operator needs. */
-function errorReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
 }

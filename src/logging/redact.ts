@@ -1,0 +1,58 @@
+/**
+ * What must never reach a log line, whatever field or message it hides in: card numbers, CVCs, email
+ * addresses, bearer tokens, API keys and key material. Pure, so the logger and its tests share one rule set.
+ */
+
+/** Fields whose whole value is a secret, matched on the name with separators and case ignored. */
+const SECRET_FIELDS = new Set([
+  'number',
+  'cardnumber',
+  'pan',
+  'cvc',
+  'cvv',
+  'cvc2',
+  'securitycode',
+  'authorization',
+  'cookie',
+  'setcookie',
+  'apikey',
+  'password',
+  'secret',
+  'token',
+  'email',
+  'customeremail',
+]);
+
+export const REDACTED = '[REDACTED]';
+
+const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
+  // Credentials first, so the digit and email rules below cannot split them.
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [REDACTED]'],
+  [/\bdpk_[A-Za-z0-9_-]+/g, '[API_KEY]'],
+  // 32-byte keys in standard base64 (the DURAPAY_*_KEYS material).
+  [/(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=/g, '[KEY]'],
+  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[EMAIL]'],
+  // A CVC only shows itself by its label: `cvc=123`, `"cvc":"1234"`, `CVV: 123`.
+  [/\b(cvc2?|cvv2?|security[ _-]?code)(["']?\s*[:=]\s*["']?)\d{3,4}\b/gi, '$1$2[REDACTED]'],
+  // Card numbers: 13 to 19 digits, maybe grouped by spaces or dashes. Invalid (non-Luhn) ones too: a
+  // mistyped card number is still someone's card number.
+  [/(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])/g, '[CARD]'],
+];
+
+export function redactText(text: string): string {
+  let redacted = text;
+  for (const [pattern, replacement] of PATTERNS) redacted = redacted.replace(pattern, replacement);
+  return redacted;
+}
+
+export function isSecretField(name: string): boolean {
+  return SECRET_FIELDS.has(name.replace(/[-_\s]/g, '').toLowerCase());
+}
+
+/** A JSON.stringify replacer: hides secret fields whole and scrubs every other string. */
+export function redactingReplacer(key: string, value: unknown): unknown {
+  if (key !== '' && isSecretField(key) && value !== undefined && value !== null) return REDACTED;
+  if (typeof value === 'string') return redactText(value);
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  return value;
+}
