@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   if (process.env.TEMPORAL_ADDRESS) {
     log(`using the Temporal cluster at ${config.temporal.connection.address}`);
   } else {
-    startDevServer(await ensureTemporalCli(log));
+    startDevServer(await ensureTemporalCli(log), config.port);
   }
   await waitForTemporal(config.temporal.connection.address ?? `localhost:${TEMPORAL_PORT}`);
 
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   );
 }
 
-function startDevServer(cli: string): void {
+function startDevServer(cli: string, apiPort: number): void {
   fs.mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
   const searchAttributes = CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => [
     '--search-attribute',
@@ -75,6 +75,9 @@ function startDevServer(cli: string): void {
     String(TEMPORAL_PORT),
     '--ui-port',
     String(TEMPORAL_UI_PORT),
+    // The Web UI decodes payloads through the API's codec server (an operator signs in at /codec/session).
+    '--ui-codec-endpoint',
+    `http://localhost:${apiPort}/codec`,
     '--db-filename',
     path.join(DEFAULT_DATA_DIR, 'temporal.sqlite'),
     '--log-level',

@@ -1,6 +1,7 @@
 /** The bulk endpoints as the bench drives them: POST a file from disk, poll its upload, stream an export. */
 import fs from 'node:fs';
 import http from 'node:http';
+import { authHeader } from '../lib/auth';
 
 export interface UploadStatus {
   uploadId: string;
@@ -30,7 +31,11 @@ function postFile(base: URL, file: string, contentType: string): Promise<{ statu
       {
         method: 'POST',
         agent: false,
-        headers: { 'content-type': contentType, 'content-length': fs.statSync(file).size },
+        headers: {
+          ...authHeader('operator'),
+          'content-type': contentType,
+          'content-length': fs.statSync(file).size,
+        },
       },
       (response) => {
         const parts: Buffer[] = [];
@@ -50,6 +55,7 @@ function postFile(base: URL, file: string, contentType: string): Promise<{ statu
 
 async function uploadStatus(base: URL, uploadId: string): Promise<UploadStatus> {
   const response = await fetch(new URL(`/uploads/${encodeURIComponent(uploadId)}`, base), {
+    headers: authHeader('operator'),
     signal: AbortSignal.timeout(30_000),
   });
   const body = (await response.json()) as UploadStatus;
@@ -146,7 +152,8 @@ export function timeExport(base: URL, timeoutS: number, log: (line: string) => v
         firstByteS,
         ...(problem ? { problem } : {}),
       });
-    const request = http.get(new URL('/exports/orders?format=csv', base), { agent: false }, (response) => {
+    const url = new URL('/exports/orders?format=csv', base);
+    const request = http.get(url, { agent: false, headers: authHeader('operator') }, (response) => {
       status = response.statusCode ?? 0;
       let nextLog = performance.now() + 10_000;
       response.on('data', (part: Buffer) => {

@@ -1,4 +1,5 @@
 /** The few calls of the orders API the bench makes outside autocannon, with fetch and bounded concurrency. */
+import { authHeader } from './auth';
 
 /** A card the simulated gateway always accepts, valid for two more years. */
 export function benchCard(now = new Date()) {
@@ -38,7 +39,10 @@ export async function call(
 ): Promise<ApiResponse> {
   const response = await fetch(new URL(path, base), {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...authHeader('client'),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });

@@ -11,6 +11,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { authHeader } from './auth';
 import { bump, LatencyRecorder } from './stats';
 
 export interface StepRequest {
@@ -144,7 +145,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         method: built.method,
         path: built.path,
         body,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...authHeader('client'),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
       };
     },
     onResponse: (status: number, body: string, context: object) => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { benchStackEnv, keysGiven } from './auth';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -46,6 +47,7 @@ export async function ensureStack(
   const first = await healthStatus(base);
   if (first === 200) {
     log(`using the stack already running at ${base.origin}`);
+    warnUnlessKeysGiven(log);
     return { startedByBench: false, stop: async () => {} };
   }
   if (first !== undefined) {
@@ -53,6 +55,7 @@ export async function ensureStack(
     // second stack would only fail on the port, so wait for this one.
     log(`${base.origin}/health answers ${first}; waiting for it to become healthy`);
     await waitForHealth(base, timeoutMs, () => undefined);
+    warnUnlessKeysGiven(log);
     return { startedByBench: false, stop: async () => {} };
   }
 
@@ -60,7 +63,7 @@ export async function ensureStack(
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, 'bench-stack.log');
   const out = fs.openSync(logFile, 'w');
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: base.port || '80' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...benchStackEnv, PORT: base.port || '80' };
   delete env.NODE_ENV;
   log(
     `no stack at ${base.origin}: starting scripts/start.ts (output in ${path.relative(REPO_ROOT, logFile)})`,
@@ -86,6 +89,14 @@ export async function ensureStack(
   }
   log('stack is healthy');
   return { startedByBench: true, logFile, stop: () => owned.stop() };
+}
+
+function warnUnlessKeysGiven(log: (line: string) => void): void {
+  if (keysGiven) return;
+  log(
+    'WARNING: the bench did not start this stack, so it does not know the bench API keys: set BENCH_CLIENT_KEY ' +
+      'and BENCH_OPERATOR_KEY to keys of its DURAPAY_API_KEYS (npm start keeps them in .data/durapay_api_keys.dev)',
+  );
 }
 
 async function waitForHealth(base: URL, timeoutMs: number, failed: () => string | undefined): Promise<void> {

@@ -1,14 +1,24 @@
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
+import type Router from '@koa/router';
 import { Client, type Connection } from '@temporalio/client';
 import type { Config } from '../config';
+import type { CardFingerprinter } from '../crypto/card-fingerprint';
 import type { FieldCipher } from '../crypto/field-cipher';
+import type { KeyRing } from '../crypto/key-ring';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logging/logger';
+import { createDataConverter } from '../temporal/data-converter';
+import type { ApiKeys } from './auth/api-keys';
+import { authenticate, rateLimit } from './auth/middleware';
+import { RateLimiter } from './auth/rate-limit';
+import { codecRoutes } from './codec/routes';
 import { docsRoutes } from './docs/routes';
 import { exportRoutes } from './exports/routes';
 import { Problem, problemMiddleware } from './http/problem';
 import { healthRoutes } from './health/routes';
+import { keyRotationRoutes } from './keys/routes';
+import { securityHeaders } from './http/security-headers';
 import { requestLog } from './http/request-log';
 import { createOrderService } from './orders/order-service';
 import { orderRoutes } from './orders/routes';
@@ -19,16 +29,35 @@ export interface AppDeps {
   db: Db;
   connection: Connection;
   cipher: FieldCipher;
+  fingerprinter: CardFingerprinter;
   logger: Logger;
+  /** Who may call the protected routes (auth/access.ts says what each role may do). */
+  apiKeys: ApiKeys;
+  /** Encrypts Temporal payloads (the client's data converter) and backs the codec server. */
+  payloadKeys: KeyRing;
 }
 
 /** Builds the Koa app from its dependencies, so tests run it against real servers without a main. */
-export function createApp({ config, db, connection, cipher, logger }: AppDeps): Koa {
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+export function createApp({
+  config,
+  db,
+  connection,
+  cipher,
+  fingerprinter,
+  logger,
+  apiKeys,
+  payloadKeys,
+}: AppDeps): Koa {
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: createDataConverter(payloadKeys),
+  });
   const orders = createOrderService({
     db,
     client,
     cipher,
+    fingerprinter,
     taskQueue: config.temporal.taskQueue,
     paymentWaitMs: config.orders.paymentWaitMs,
     defaultDeadlineMs: config.orders.defaultDeadlineMs,
@@ -36,20 +65,25 @@ export function createApp({ config, db, connection, cipher, logger }: AppDeps): 
   });
 
   const app = new Koa();
+  const mount = (router: Router) => app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  app.use(securityHeaders());
   app.use(requestLog(logger));
   app.use(problemMiddleware(logger));
+  // Authenticates operators itself (bearer or login cookie) and answers CORS preflights, which carry none.
+  mount(codecRoutes({ config, apiKeys, payloadKeys }));
+  // Public: health checks and the documentation. Everything after needs an API key, and no request body
+  // is read before the caller is known.
+  mount(healthRoutes({ db, temporal: connection }));
+  mount(docsRoutes());
+  app.use(authenticate(apiKeys));
+  app.use(rateLimit(new RateLimiter(config.security.rateLimit)));
   // Uploads stream their own bodies (files), so they come before the JSON body handling.
-  const uploads = uploadRoutes({ config, db, client, cipher });
-  app.use(uploads.routes()).use(uploads.allowedMethods({ throw: true }));
+  mount(uploadRoutes({ config, db, client, cipher }));
   app.use(jsonBodiesOnly());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.maxBodyBytes, encoding: 'utf-8' }));
-  const routers = [
-    healthRoutes({ db, temporal: connection }),
-    orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }),
-    exportRoutes({ db, cipher, logger }),
-    docsRoutes(),
-  ];
-  for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  mount(orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }));
+  mount(exportRoutes({ db, cipher, logger }));
+  mount(keyRotationRoutes({ config, client, cipher }));
   // What escapes the middleware (a client that hangs up mid-download) goes to the one logger, not stderr.
   app.silent = true;
   app.on('error', (error: unknown) => logger.warn('response stream failed', { error }));

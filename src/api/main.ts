@@ -2,8 +2,9 @@ import { Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
-import { createFieldCipher } from '../crypto';
+import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createApp } from './app';
+import { loadOrCreateDevApiKeys } from './auth/api-keys';
 
 function main(): void {
   const config = loadConfig();
@@ -12,7 +13,20 @@ function main(): void {
   // lazy: the API starts (and /health reports it) even while Temporal is still coming up
   const temporal = Connection.lazy(config.temporal.connection);
   const cipher = createFieldCipher(config, (message) => logger.warn(message));
-  const app = createApp({ config, db, connection: temporal, cipher, logger });
+  const fingerprinter = createCardFingerprinter(config, (message) => logger.warn(message));
+  const payloadKeys = createPayloadKeyRing(config, (message) => logger.warn(message));
+  // Printed, not logged: the logger redacts keys, and the generated ones must be readable once.
+  const apiKeys = loadOrCreateDevApiKeys(config, (message) => console.log(message));
+  const app = createApp({
+    config,
+    db,
+    connection: temporal,
+    cipher,
+    fingerprinter,
+    logger,
+    apiKeys,
+    payloadKeys,
+  });
   const server = app.listen(config.port, () => logger.info('listening', { port: config.port }));
 
   const shutdown = (signal: string) => {

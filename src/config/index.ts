@@ -18,7 +18,7 @@ export interface Config {
   /** Raw key-ring spec (`id:base64,…`, first is active); undefined means "generate a development key". */
   fieldKeys: string | undefined;
   security: {
-    /** Raw `key:role:principal,…` spec; undefined means "generate development keys". */
+    /** Raw `key:role:principal,…` spec; undefined means "generate development keys". Only the API needs it. */
     apiKeys: string | undefined;
     /** Key ring of the Temporal payload codec, same format as fieldKeys. */
     payloadKeys: string | undefined;
@@ -48,6 +48,12 @@ export interface Config {
     window: number;
     /** Chunks per run of the upload workflow before it continues as new. */
     chunksPerRun: number;
+  };
+  keyRotation: {
+    /** Rows per re-encryption batch (one activity, one transaction). */
+    batchRows: number;
+    /** Batches per run of the key-rotation workflow before it continues as new. */
+    batchesPerRun: number;
   };
 }
 
@@ -81,11 +87,6 @@ export function loadConfig(env: Env = process.env): Config {
     requireInProduction('DURAPAY_FIELD_KEYS', fieldKeys, keyRing);
     requireInProduction('DURAPAY_PAYLOAD_KEYS', payloadKeys, keyRing);
     requireInProduction('DURAPAY_CARD_FINGERPRINT_KEY', cardFingerprintKey, 'keyId:base64(32 bytes)');
-    requireInProduction(
-      'DURAPAY_API_KEYS',
-      apiKeys,
-      'comma-separated key:role:principal, role client or operator',
-    );
   }
 
   return {
@@ -129,6 +130,14 @@ export function loadConfig(env: Env = process.env): Config {
       chunksPerRun: parseCount(
         env.DURAPAY_UPLOAD_CHUNKS_PER_RUN ?? '100',
         'DURAPAY_UPLOAD_CHUNKS_PER_RUN',
+        1000,
+      ),
+    },
+    keyRotation: {
+      batchRows: parseCount(env.DURAPAY_ROTATION_BATCH_ROWS ?? '500', 'DURAPAY_ROTATION_BATCH_ROWS', 10_000),
+      batchesPerRun: parseCount(
+        env.DURAPAY_ROTATION_BATCHES_PER_RUN ?? '200',
+        'DURAPAY_ROTATION_BATCHES_PER_RUN',
         1000,
       ),
     },

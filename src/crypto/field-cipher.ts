@@ -23,6 +23,11 @@ const TAG_BYTES = 16;
 export class FieldCipher {
   constructor(private readonly keyRing: KeyRing) {}
 
+  /** The key new values are sealed under; a key rotation rewrites every value to it. */
+  get activeKeyId(): string {
+    return this.keyRing.activeKeyId;
+  }
+
   encrypt(plaintext: string, location: FieldLocation): string {
     const keyId = this.keyRing.activeKeyId;
     const iv = randomBytes(IV_BYTES);

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { Db } from './knex';
+import type { CardFingerprinter } from '../crypto/card-fingerprint';
 import type { FieldCipher } from '../crypto/field-cipher';
 import { maskedCard } from '../domain/cards';
 import { toDbDecimal } from '../domain/money';
@@ -20,6 +21,8 @@ export interface OrderRow {
   customer_name_enc: string | null;
   payment_deadline: Date | null;
   request_hash: string | null;
+  /** The API client that created the order; null for an imported order. */
+  owner_principal: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -33,6 +36,7 @@ export interface PaymentRow {
   card_brand: string | null;
   card_last4: string | null;
   card_number_enc: string | null;
+  card_fingerprint: string | null;
   failure_reason: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
@@ -50,6 +54,7 @@ export interface NewOrder {
   customer?: { id?: string; email?: string; name?: string };
   paymentDeadline?: Date;
   requestHash?: string;
+  ownerPrincipal?: string;
 }
 
 /** A PENDING order row; customer contact details are sealed to their cell. */
@@ -66,6 +71,7 @@ export function newOrderRow(order: NewOrder, cipher: FieldCipher, now: Date): Om
     customer_name_enc: seal('customer_name_enc', order.customer?.name),
     payment_deadline: order.paymentDeadline ?? null,
     request_hash: order.requestHash ?? null,
+    owner_principal: order.ownerPrincipal ?? null,
     created_at: now,
     updated_at: now,
   };
@@ -81,8 +87,16 @@ export interface NewCardPayment {
   requestHash?: string;
 }
 
-/** A PENDING card payment row: the number sealed to its cell, only brand and last 4 in clear. */
-export function newCardPaymentRow(payment: NewCardPayment, cipher: FieldCipher, now: Date): PaymentRow {
+/**
+ * A PENDING card payment row: the number sealed to its cell and fingerprinted (to find the same card without
+ * decrypting), only brand and last 4 in clear.
+ */
+export function newCardPaymentRow(
+  payment: NewCardPayment,
+  cipher: FieldCipher,
+  fingerprinter: CardFingerprinter,
+  now: Date,
+): PaymentRow {
   const { brand, last4 } = maskedCard(payment.cardNumber);
   return {
     payment_id: payment.paymentId,
@@ -97,6 +111,7 @@ export function newCardPaymentRow(payment: NewCardPayment, cipher: FieldCipher, 
       column: CARD_NUMBER_COLUMN,
       rowId: payment.paymentId,
     }),
+    card_fingerprint: fingerprinter.fingerprint(payment.cardNumber),
     failure_reason: null,
     idempotency_key: payment.idempotencyKey ?? null,
     request_hash: payment.requestHash ?? null,
@@ -107,8 +122,22 @@ export function newCardPaymentRow(payment: NewCardPayment, cipher: FieldCipher, 
 
 export const CARD_NUMBER_COLUMN = 'card_number_enc';
 
-export async function findOrder(db: Db | Knex.Transaction, orderId: string): Promise<OrderRow | undefined> {
-  return db<OrderRow>(ORDERS).where({ order_id: orderId }).first();
+/**
+ * Whose orders a read may see: `ownerPrincipal` limits it to that client's orders; without it (operators,
+ * activities) every order is visible.
+ */
+export interface OrderScope {
+  ownerPrincipal?: string;
+}
+
+export async function findOrder(
+  db: Db | Knex.Transaction,
+  orderId: string,
+  scope: OrderScope = {},
+): Promise<OrderRow | undefined> {
+  const query = db<OrderRow>(ORDERS).where({ order_id: orderId });
+  if (scope.ownerPrincipal !== undefined) void query.where('owner_principal', scope.ownerPrincipal);
+  return query.first();
 }
 
 export async function findPayment(db: Db, paymentId: string): Promise<PaymentRow | undefined> {
@@ -137,7 +166,7 @@ export async function listOrders(
     customerId?: string;
     limit: number;
     after?: { createdAt: Date; orderId: string };
-  },
+  } & OrderScope,
 ): Promise<OrderRow[]> {
   const rows = db<OrderRow>(ORDERS)
     .orderBy([
@@ -147,6 +176,7 @@ export async function listOrders(
     .limit(query.limit);
   if (query.status) void rows.where('order_status', query.status);
   if (query.customerId) void rows.where('customer_id', query.customerId);
+  if (query.ownerPrincipal !== undefined) void rows.where('owner_principal', query.ownerPrincipal);
   if (query.after)
     void rows.whereRaw('(created_at, order_id) < (?, ?)', [query.after.createdAt, query.after.orderId]);
   return await rows;

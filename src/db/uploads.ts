@@ -2,7 +2,7 @@
  * Bulk uploads in MySQL: the upload's status and counts, its staged rows, and its rejected rows.
  * Staged row values are sealed with the FieldCipher (they hold card numbers and emails).
  */
-import type { FieldCipher } from '../crypto/field-cipher';
+import type { FieldCipher, FieldLocation } from '../crypto/field-cipher';
 import type { RawRow, RowError, RowProblem } from '../domain/uploads/import-rows';
 import type { UploadStatus } from '../workflows/uploads/messages';
 import type { Db } from './knex';
@@ -38,7 +38,7 @@ interface StagedRow {
 }
 
 export const UPLOADS = 'uploads';
-const UPLOAD_ROWS = 'upload_rows';
+export const UPLOAD_ROWS = 'upload_rows';
 const UPLOAD_ERRORS = 'upload_errors';
 
 /** Rows are hashed by order id into this many slots; chunk n of N takes slots [n·S/N, (n+1)·S/N). */
@@ -110,7 +110,7 @@ export async function stagedRowsInSlots(
   }));
 }
 
-function stagedLocation(uploadId: string, rowNo: number) {
+export function stagedLocation(uploadId: string, rowNo: number): FieldLocation {
   return { table: UPLOAD_ROWS, column: 'fields_enc', rowId: `${uploadId}/${rowNo}` };
 }
 

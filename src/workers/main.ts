@@ -4,7 +4,8 @@ import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
 import { createActivities } from '../activities';
 import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
-import { createFieldCipher } from '../crypto';
+import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
+import { createDataConverter } from '../temporal/data-converter';
 
 /**
  * The worker process. On SIGINT/SIGTERM the SDK stops polling, lets in-flight activities finish for up to
@@ -24,9 +25,11 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowsPath: require.resolve('../workflows'),
+      dataConverter: createDataConverter(createPayloadKeyRing(config, (message) => logger.warn(message))),
       activities: createActivities({
         db,
         cipher: createFieldCipher(config, (message) => logger.warn(message)),
+        fingerprinter: createCardFingerprinter(config, (message) => logger.warn(message)),
         gateway: createSimulatedGateway({ latencyMs: config.gatewayLatencyMs }),
       }),
       shutdownGraceTime: '30s',

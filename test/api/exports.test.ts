@@ -30,7 +30,7 @@ import { createLogger } from '../../src/logging/logger';
 import type { OrderStatus, PaymentStatus } from '../../src/domain/orders/order-state';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { testCipher } from '../support/orders';
+import { testCipher, testFingerprinter } from '../support/orders';
 
 // A full collection on demand, to tell memory the export holds from garbage not yet collected.
 setFlagsFromString('--expose-gc');
@@ -99,7 +99,7 @@ async function seedCardPayment(
     createdAt: string;
   },
 ): Promise<void> {
-  const row = newCardPaymentRow(payment, cipher, new Date(payment.createdAt));
+  const row = newCardPaymentRow(payment, cipher, testFingerprinter(), new Date(payment.createdAt));
   await insertPayment(db, { ...row, payment_status: payment.status });
 }
 
@@ -118,6 +118,7 @@ async function seedBankTransfer(
     card_brand: null,
     card_last4: null,
     card_number_enc: null,
+    card_fingerprint: null,
     failure_reason: null,
     idempotency_key: null,
     request_hash: null,
@@ -258,7 +259,8 @@ describe('GET /exports/orders on a small known data set', () => {
     await stopFixture(fixture);
   });
 
-  const get = (query: string) => fetch(`${fixture.api.baseUrl}/exports/orders${query}`);
+  const get = (query: string) =>
+    fetch(`${fixture.api.baseUrl}/exports/orders${query}`, { headers: fixture.api.headers('operator') });
 
   const CSV_ROWS = {
     A1: 'ORD-A1,120.00,USD,COMPLETED,2026-03-01T09:15:00.000Z,ana@example.com,PAY-A1-1,120.00,COMPLETED,CARD,visa,4242',
@@ -502,6 +504,7 @@ describe('GET /exports/orders on 20,000 orders', () => {
     fixture = await startFixture();
     const { db } = fixture.database;
     const { cipher } = fixture;
+    const fingerprinter = testFingerprinter();
     const created = Date.UTC(2026, 0, 1);
     for (let start = 0; start < ORDER_COUNT; start += 1000) {
       const orders = [];
@@ -530,6 +533,7 @@ describe('GET /exports/orders on 20,000 orders', () => {
                 cardNumber: PANS[(i + p) % PANS.length]!,
               },
               cipher,
+              fingerprinter,
               at,
             ),
           );
@@ -568,7 +572,9 @@ describe('GET /exports/orders on 20,000 orders', () => {
     let peakRetained = 0;
     let gcMs = 0;
     const started = performance.now();
-    const response = await fetch(`${fixture.api.baseUrl}/exports/orders?format=csv`);
+    const response = await fetch(`${fixture.api.baseUrl}/exports/orders?format=csv`, {
+      headers: fixture.api.headers('operator'),
+    });
     expect(response.status).toBe(200);
 
     let rows = -1;
@@ -618,7 +624,9 @@ describe('GET /exports/orders on 20,000 orders', () => {
   }, 120_000);
 
   it('streams the whole XML document', async () => {
-    const response = await fetch(`${fixture.api.baseUrl}/exports/orders?format=xml`);
+    const response = await fetch(`${fixture.api.baseUrl}/exports/orders?format=xml`, {
+      headers: fixture.api.headers('operator'),
+    });
     let orders = 0;
     let payments = 0;
     let last = '';
@@ -691,7 +699,9 @@ describe('GET /exports/orders on 20,000 orders', () => {
       .select('customer_email_enc');
     await db(ORDERS).where({ order_id: bad }).update({ customer_email_enc: other.customer_email_enc });
     try {
-      const response = await fetch(`${fixture.api.baseUrl}/exports/orders?format=csv`);
+      const response = await fetch(`${fixture.api.baseUrl}/exports/orders?format=csv`, {
+        headers: fixture.api.headers('operator'),
+      });
       expect(response.status).toBe(200);
       let rows = 0;
       await expect(

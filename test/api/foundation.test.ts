@@ -45,7 +45,7 @@ describe('API foundation against the real dev server and MariaDB', () => {
 
       const create = await fetch(`${broken.baseUrl}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...broken.headers('alice') },
         body: JSON.stringify({ amount: '1.00', currency: 'USD' }),
       });
       expect(create.status).toBe(503);
@@ -59,7 +59,7 @@ describe('API foundation against the real dev server and MariaDB', () => {
   });
 
   it('answers unknown routes with a problem+json 404', async () => {
-    const response = await fetch(`${api.baseUrl}/nope`);
+    const response = await fetch(`${api.baseUrl}/nope`, { headers: api.headers('alice') });
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await response.json()).toMatchObject({
@@ -72,7 +72,7 @@ describe('API foundation against the real dev server and MariaDB', () => {
   it('answers a body over the limit with a problem+json 413', async () => {
     const response = await fetch(`${api.baseUrl}/health`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...api.headers('alice') },
       body: JSON.stringify({ padding: 'x'.repeat(4096) }),
     });
     expect(response.status).toBe(413);
@@ -86,7 +86,7 @@ describe('API foundation against the real dev server and MariaDB', () => {
   it('answers malformed JSON with a problem+json 400', async () => {
     const response = await fetch(`${api.baseUrl}/health`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...api.headers('alice') },
       body: '{"amount": ',
     });
     expect(response.status).toBe(400);
@@ -97,7 +97,10 @@ describe('API foundation against the real dev server and MariaDB', () => {
   });
 
   it('answers a wrong method with a problem+json 405', async () => {
-    const response = await fetch(`${api.baseUrl}/health`, { method: 'DELETE' });
+    const response = await fetch(`${api.baseUrl}/health`, {
+      method: 'DELETE',
+      headers: api.headers('alice'),
+    });
     expect(response.status).toBe(405);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
@@ -105,7 +108,7 @@ describe('API foundation against the real dev server and MariaDB', () => {
   it('answers a non-JSON body with a problem+json 415 and an unknown method with 501', async () => {
     const text = await fetch(`${api.baseUrl}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
+      headers: { 'content-type': 'text/plain', ...api.headers('alice') },
       body: 'amount=1',
     });
     expect(text.status).toBe(415);
@@ -114,7 +117,10 @@ describe('API foundation against the real dev server and MariaDB', () => {
       detail: 'request bodies must be application/json',
     });
 
-    const unknownMethod = await fetch(`${api.baseUrl}/orders`, { method: 'PROPFIND' });
+    const unknownMethod = await fetch(`${api.baseUrl}/orders`, {
+      method: 'PROPFIND',
+      headers: api.headers('alice'),
+    });
     expect(unknownMethod.status).toBe(501);
     expect(unknownMethod.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });

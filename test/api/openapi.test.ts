@@ -14,6 +14,7 @@ import { Worker } from '@temporalio/worker';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type Koa from 'koa';
+import { createKeyActivities } from '../../src/activities/keys';
 import { createOrderActivities } from '../../src/activities/orders';
 import { createSimulatedGateway } from '../../src/activities/orders/simulated-gateway';
 import { createApp } from '../../src/api/app';
@@ -27,10 +28,11 @@ import {
 import { loadConfig } from '../../src/config';
 import { createDb } from '../../src/db/knex';
 import { createLogger } from '../../src/logging/logger';
-import { startTestApi, type TestApi } from '../support/api';
+import { parseApiKeys } from '../../src/api/auth/api-keys';
+import { authHeaders, startTestApi, type TestApi, type TestCaller } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { testCipher } from '../support/orders';
-import { createDevServerEnv } from '../support/temporal';
+import { testCipher, testFingerprinter } from '../support/orders';
+import { createDevServerEnv, testDataConverter, testPayloadKeyRing } from '../support/temporal';
 
 const spec: OpenApiDocument = openApiSpec;
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -152,7 +154,10 @@ describe('OpenAPI document', () => {
         db,
         connection,
         cipher: testCipher(),
+        fingerprinter: testFingerprinter(),
         logger: createLogger({ service: 'api' }, { write: () => undefined }),
+        apiKeys: parseApiKeys('nobody-calls-0123456789abcdef:client:nobody', 'test'),
+        payloadKeys: testPayloadKeyRing,
       });
       const registered = registeredRoutes(app);
       const documented = documentedRoutes();
@@ -252,7 +257,11 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: require.resolve('../../src/workflows'),
-      activities: createOrderActivities({ db: database.db, cipher, gateway: createSimulatedGateway() }),
+      dataConverter: testDataConverter,
+      activities: {
+        ...createOrderActivities({ db: database.db, cipher, gateway: createSimulatedGateway() }),
+        ...createKeyActivities({ db: database.db, cipher }),
+      },
     });
     running = worker.run();
     api = await startTestApi(
@@ -289,6 +298,10 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
       body?: unknown;
       rawBody?: string;
       headers?: Record<string, string>;
+      /** Whose API key goes with the request (alice, a client, unless said); null for none. */
+      caller?: TestCaller | null;
+      /** Another API than the file's (the same stack with other settings). */
+      api?: TestApi;
     } = {},
   ): Promise<Call> {
     const url = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
@@ -297,9 +310,13 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
       return encodeURIComponent(value);
     });
     const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    const response = await fetch(`${api.baseUrl}${url}${options.query ?? ''}`, {
+    const response = await fetch(`${(options.api ?? api).baseUrl}${url}${options.query ?? ''}`, {
       method: method.toUpperCase(),
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.caller === null ? {} : authHeaders(options.caller ?? 'alice')),
+        ...options.headers,
+      },
       ...(body === undefined ? {} : { body }),
     });
     const text = await response.text();
@@ -359,8 +376,8 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
     return orderId;
   };
 
-  it('GET /health: 200', async () => {
-    const response = await call('get', '/health');
+  it('GET /health: 200 without an API key', async () => {
+    const response = await call('get', '/health', { caller: null });
     expect(response.status).toBe(200);
   });
 
@@ -400,7 +417,7 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
     expect((await call('get', '/orders/{orderId}', { params: { orderId: 'no-such-order' } })).status).toBe(
       404,
     );
-    expect((await call('get', '/orders/{orderId}', { params: { orderId: '-malformed' } })).status).toBe(404);
+    expect((await call('get', '/orders/{orderId}', { params: { orderId: '-malformed' } })).status).toBe(400);
   });
 
   it('GET /orders: 200 with pages, and 400', async () => {
@@ -532,14 +549,66 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
     ).toBe(404);
   });
 
+  it('protected operations: 401 without a key or with an unknown one, 403 for the wrong role, 429', async () => {
+    const orderId = await newOrder();
+    const anonymous = await call('get', '/orders/{orderId}', { params: { orderId }, caller: null });
+    expect(anonymous).toMatchObject({ status: 401, body: { title: 'Unauthorized' } });
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="durapay"');
+    const unknown = await call('get', '/orders', {
+      caller: null,
+      headers: { authorization: 'Bearer not-a-key-0123456789abcdefgh' },
+    });
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+
+    const body = validRequest('CreateOrderRequest', { amount: '1.00', currency: 'USD' });
+    expect((await call('post', '/orders', { body, caller: 'operator' })).status).toBe(403);
+    expect((await call('get', '/exports/orders', { query: '?format=csv' })).status).toBe(403);
+    expect((await call('get', '/uploads/{uploadId}', { params: { uploadId: 'any' } })).status).toBe(403);
+    expect(
+      (await call('get', '/uploads/{uploadId}', { params: { uploadId: '-bad' }, caller: 'operator' })).status,
+    ).toBe(400);
+
+    const limited = await startTestApi(
+      { db: database.db, connection: env.connection, cipher: testCipher() },
+      { DURAPAY_RATE_LIMIT: '1/h' },
+    );
+    try {
+      expect((await call('get', '/orders/{orderId}', { params: { orderId }, api: limited })).status).toBe(
+        200,
+      );
+      const refused = await call('get', '/orders/{orderId}', { params: { orderId }, api: limited });
+      expect(refused).toMatchObject({ status: 429, body: { title: 'Too Many Requests' } });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3000);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('POST /admin/key-rotations: 202; GET /admin/key-rotations/{rotationId}: 200 and 404', async () => {
+    const caller = 'operator';
+    const accepted = await call('post', '/admin/key-rotations', { caller });
+    expect(accepted).toMatchObject({ status: 202, body: { status: 'RUNNING' } });
+    const { rotationId } = accepted.body;
+    expect(accepted.headers.get('location')).toBe(`/admin/key-rotations/${rotationId}`);
+    const done = await eventually(
+      () => call('get', '/admin/key-rotations/{rotationId}', { params: { rotationId }, caller }),
+      (response) => response.body.status !== 'RUNNING',
+    );
+    expect(done).toMatchObject({ status: 200, body: { rotationId, status: 'COMPLETED' } });
+    expect(done.body.columns).toHaveLength(4);
+    const unknown = { params: { rotationId: 'no-such-key' }, caller } as const;
+    expect((await call('get', '/admin/key-rotations/{rotationId}', unknown)).status).toBe(404);
+  });
+
   it('GET /openapi.json serves this document', async () => {
-    const response = await call('get', '/openapi.json');
+    const response = await call('get', '/openapi.json', { caller: null });
     expect(response.status).toBe(200);
     expect(response.body).toEqual(JSON.parse(JSON.stringify(openApiSpec)));
   });
 
   it('GET /docs: a page without inline scripts, whose assets are served from a fixed list', async () => {
-    const page = await call('get', '/docs');
+    const page = await call('get', '/docs', { caller: null });
     expect(page.status).toBe(200);
     const scripts = [...String(page.body).matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
     expect(scripts.length).toBeGreaterThan(0);
@@ -557,7 +626,7 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
     );
     expect(files).toEqual(expect.arrayContaining(referenced));
     for (const file of files) {
-      const asset = await call('get', '/docs/assets/{file}', { params: { file } });
+      const asset = await call('get', '/docs/assets/{file}', { params: { file }, caller: null });
       expect(asset.status).toBe(200);
       expect(asset.headers.get('x-content-type-options')).toBe('nosniff');
       expect(String(asset.body).length).toBeGreaterThan(0);

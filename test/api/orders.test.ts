@@ -28,10 +28,11 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
     await stack?.stop();
   });
 
+  // As alice, a client, unless the headers say otherwise.
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${stack.api.baseUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...stack.api.headers('alice'), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -119,7 +120,7 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       try {
         const refused = await fetch(`${impatient.baseUrl}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...impatient.headers('alice') },
           body: JSON.stringify(body),
         });
         expect(refused.status).toBe(503);
@@ -315,6 +316,7 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
             requestHash: command.requestHash,
           },
           stack.cipher,
+          stack.fingerprinter,
           new Date(),
         ),
       );
@@ -333,10 +335,13 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
     it('starts the workflow of an order that exists only in MySQL (an import) on its first payment', async () => {
       const orderId = `ORD-imported-${randomUUID()}`;
       await seedOrder(stack.database.db, stack.cipher, { orderId, amount: 700 });
-      const paid = await call('POST', `/orders/${orderId}/payments?wait=true`, {
-        amount: '7.00',
-        method: card(),
-      });
+      // An import has no owning client: operators pay it.
+      const paid = await call(
+        'POST',
+        `/orders/${orderId}/payments?wait=true`,
+        { amount: '7.00', method: card() },
+        stack.api.headers('operator'),
+      );
       expect(paid.status).toBe(200);
       expect(paid.body).toMatchObject({ status: 'COMPLETED', order: { status: 'COMPLETED' } });
     });
@@ -405,6 +410,28 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       );
       expect(historyText).toContain(orderId);
       for (const secret of [amex, CVC]) expect(historyText).not.toContain(secret);
+    });
+
+    it('fingerprints the card, so the same card is found without decrypting however it was typed', async () => {
+      const number = '6011111111111117';
+      const orderIds = [await newOrder('5.00'), await newOrder('5.00')];
+      for (const [orderId, typed] of [
+        [orderIds[0]!, number],
+        [orderIds[1]!, '6011-1111-1111-1117'],
+      ]) {
+        const paid = await call('POST', `/orders/${orderId}/payments`, {
+          amount: '5.00',
+          method: card(typed),
+        });
+        expect(paid.status).toBe(202);
+      }
+      const fingerprint = stack.fingerprinter.fingerprint(number);
+      expect(fingerprint).not.toContain(number);
+      const sameCard = await stack.database
+        .db('payments')
+        .where({ card_fingerprint: fingerprint })
+        .pluck('order_id');
+      expect(sameCard.sort()).toEqual([...orderIds].sort());
     });
   });
 });

@@ -20,14 +20,17 @@ describe('a large upload with scattered bad rows (real stack)', () => {
   it('imports every good order once and reports exactly the bad rows', async () => {
     const accepted = await fetch(`${stack.api.baseUrl}/uploads`, {
       method: 'POST',
-      headers: { 'content-type': 'text/csv' },
+      headers: { 'content-type': 'text/csv', ...stack.api.headers('operator') },
       body: file.text,
     });
     expect(accepted.status).toBe(202);
     const { uploadId } = (await accepted.json()) as { uploadId: string };
 
     const view = await eventually(
-      async () => (await (await fetch(`${stack.api.baseUrl}/uploads/${uploadId}`)).json()) as any,
+      async () =>
+        (await (
+          await fetch(`${stack.api.baseUrl}/uploads/${uploadId}`, { headers: stack.api.headers('operator') })
+        ).json()) as any,
       (v) => v.status !== 'RUNNING',
       120_000,
     );
@@ -40,7 +43,11 @@ describe('a large upload with scattered bad rows (real stack)', () => {
     });
     expect(view.errors).toEqual(file.expectedErrors.slice(0, 10));
 
-    const report = await (await fetch(`${stack.api.baseUrl}/uploads/${uploadId}/errors`)).text();
+    const report = await (
+      await fetch(`${stack.api.baseUrl}/uploads/${uploadId}/errors`, {
+        headers: stack.api.headers('operator'),
+      })
+    ).text();
     const reported = report.trim().split('\n').slice(1);
     expect(reported).toHaveLength(file.expectedErrors.length);
     expect(reported.map((line) => line.split(',').slice(0, 3).join(','))).toEqual(

@@ -22,10 +22,12 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
     await stack?.stop();
   });
 
+  // Uploads and exports are for operators; orders created over the API belong to a client (alice).
+  const operator = () => stack.api.headers('operator');
   const upload = async (body: string | Buffer | FormData, contentType?: string) => {
     const response = await fetch(`${stack.api.baseUrl}/uploads`, {
       method: 'POST',
-      ...(contentType ? { headers: { 'content-type': contentType } } : {}),
+      headers: { ...operator(), ...(contentType ? { 'content-type': contentType } : {}) },
       body,
     });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
@@ -33,7 +35,9 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
   const finished = (uploadId: string) =>
     eventually(
       async () =>
-        (await (await fetch(`${stack.api.baseUrl}/uploads/${uploadId}`)).json()) as Record<string, any>,
+        (await (
+          await fetch(`${stack.api.baseUrl}/uploads/${uploadId}`, { headers: operator() })
+        ).json()) as Record<string, any>,
       (view) => view.status !== 'RUNNING',
       60_000,
     );
@@ -69,10 +73,15 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
       amount_paid: '0.0000',
     });
     expect(
-      (await paymentRows('ORD-1004')).map((p: any) => [p.payment_method, p.card_brand, p.card_last4]),
+      (await paymentRows('ORD-1004')).map((p: any) => [
+        p.payment_method,
+        p.card_brand,
+        p.card_last4,
+        p.card_fingerprint,
+      ]),
     ).toEqual([
-      ['BANK_TRANSFER', null, null],
-      ['CARD', 'amex', '0005'],
+      ['BANK_TRANSFER', null, null, null],
+      ['CARD', 'amex', '0005', stack.fingerprinter.fingerprint('378282246310005')],
     ]);
     const dump = JSON.stringify([
       await stack.database.db('orders').select(),
@@ -130,7 +139,9 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
     expect(await orderRow('ORD-3002')).toBeUndefined();
     expect(await orderRow('ORD-3003')).toBeUndefined();
 
-    const report = await fetch(`${stack.api.baseUrl}/uploads/${view.uploadId}/errors`);
+    const report = await fetch(`${stack.api.baseUrl}/uploads/${view.uploadId}/errors`, {
+      headers: operator(),
+    });
     expect(report.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await report.text()).trim().split('\n');
     expect(lines[0]).toBe('line,order_id,field,reason');
@@ -158,10 +169,10 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
     expect(await stack.database.db('uploads').count({ n: '*' })).toEqual(before);
   });
 
-  it('makes an imported PENDING order a live order that takes payments', async () => {
+  it('makes an imported PENDING order a live order that takes payments (from an operator)', async () => {
     const response = await fetch(`${stack.api.baseUrl}/orders/ORD-1002/payments?wait=true`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...operator() },
       body: JSON.stringify({
         amount: '150.00',
         method: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' },
@@ -175,7 +186,7 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
   });
 
   it('answers 404 for an unknown upload', async () => {
-    expect((await fetch(`${stack.api.baseUrl}/uploads/nope`)).status).toBe(404);
+    expect((await fetch(`${stack.api.baseUrl}/uploads/nope`, { headers: operator() })).status).toBe(404);
   });
 
   it.each(['csv', 'xml'])(
@@ -184,7 +195,7 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
       const pay = (orderId: string, amount: string, number: string) =>
         fetch(`${stack.api.baseUrl}/orders/${orderId}/payments?wait=true`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...stack.api.headers('alice') },
           body: JSON.stringify({
             amount,
             method: { type: 'card', number, expMonth: 12, expYear: 2099, cvc: '123' },
@@ -193,7 +204,7 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
       const create = (body: object) =>
         fetch(`${stack.api.baseUrl}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...stack.api.headers('alice') },
           body: JSON.stringify(body),
         });
       const suffix = format.toUpperCase();
@@ -209,7 +220,7 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
       await pay(`RT-${suffix}-2`, '400', '378282246310005');
 
       const exportAll = async () =>
-        (await fetch(`${stack.api.baseUrl}/exports/orders?format=${format}`)).text();
+        (await fetch(`${stack.api.baseUrl}/exports/orders?format=${format}`, { headers: operator() })).text();
       const before = await exportAll();
       expect(before).toContain(`RT-${suffix}-1`);
       for (const pan of ['5555555555554444', '378282246310005', '4000000000000002'])

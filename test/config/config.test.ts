@@ -7,7 +7,6 @@ const production = {
   DURAPAY_FIELD_KEYS: generateKeySpec('k1'),
   DURAPAY_PAYLOAD_KEYS: generateKeySpec('p1'),
   DURAPAY_CARD_FINGERPRINT_KEY: generateKeySpec('f1'),
-  DURAPAY_API_KEYS: 'dpk_0123456789abcdef0123456789abcdef:operator:ops',
 };
 
 describe('loadConfig', () => {
@@ -44,7 +43,6 @@ describe('loadConfig', () => {
       { ...production, DURAPAY_CARD_FINGERPRINT_KEY: '' },
       'DURAPAY_CARD_FINGERPRINT_KEY is required in production',
     ],
-    [{ ...production, DURAPAY_API_KEYS: undefined }, 'DURAPAY_API_KEYS is required in production'],
     [{ ...production, DATABASE_URL: undefined }, 'DATABASE_URL is required in production'],
     [{ DURAPAY_RATE_LIMIT: '10 per second' }, 'DURAPAY_RATE_LIMIT must look like 1200/min'],
     [{ DURAPAY_RATE_LIMIT: '0/s' }, 'DURAPAY_RATE_LIMIT must look like 1200/min'],

@@ -127,7 +127,14 @@ function composeVariables(): { name: string; operator: string; rest: string }[] 
 
 const appServices = ['migrate', 'worker', 'api'] as const;
 const infraServices = ['mysql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui'] as const;
-const secrets = ['MYSQL_ROOT_PASSWORD', 'MYSQL_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'DURAPAY_FIELD_KEYS'];
+const secrets = [
+  'MYSQL_ROOT_PASSWORD',
+  'MYSQL_PASSWORD',
+  'TEMPORAL_DB_PASSWORD',
+  'DURAPAY_FIELD_KEYS',
+  'DURAPAY_PAYLOAD_KEYS',
+  'DURAPAY_API_KEYS',
+];
 
 describe('docker-compose.yml', () => {
   it('is valid YAML with the expected services', () => {
@@ -385,6 +392,13 @@ describe('docker-compose.yml', () => {
       expect(mysql.MYSQL_PASSWORD).toMatch(required('MYSQL_PASSWORD'));
       expect(mysql.TEMPORAL_DB_PASSWORD).toMatch(required('TEMPORAL_DB_PASSWORD'));
       expect(env('temporal').MYSQL_PWD).toMatch(required('TEMPORAL_DB_PASSWORD'));
+      // Only the API authenticates callers; the worker and migrations never see the API keys.
+      expect(env('api').DURAPAY_API_KEYS).toMatch(required('DURAPAY_API_KEYS'));
+      expect(env('worker').DURAPAY_API_KEYS).toBeUndefined();
+      expect(env('migrate').DURAPAY_API_KEYS).toBeUndefined();
+      // Worker and API encrypt and decrypt Temporal payloads with the same key ring.
+      expect(env('worker').DURAPAY_PAYLOAD_KEYS).toMatch(required('DURAPAY_PAYLOAD_KEYS'));
+      expect(env('api').DURAPAY_PAYLOAD_KEYS).toMatch(required('DURAPAY_PAYLOAD_KEYS'));
     });
 
     it('documents every variable the compose file reads in .env.example', () => {

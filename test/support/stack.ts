@@ -3,11 +3,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createSimulatedGateway, type SimulatedGateway } from '../../src/activities/orders/simulated-gateway';
+import type { CardFingerprinter } from '../../src/crypto/card-fingerprint';
 import type { FieldCipher } from '../../src/crypto/field-cipher';
 import { startTestApi, type TestApi } from './api';
 import { createTestDatabase, type TestDatabase } from './db';
-import { testCipher } from './orders';
-import { createDevServerEnv } from './temporal';
+import { testCipher, testFingerprinter } from './orders';
+import { createDevServerEnv, testDataConverter } from './temporal';
 
 /** The whole stack in one test file: real dev server, real MariaDB, a real worker and the real API. */
 export interface TestStack {
@@ -16,6 +17,7 @@ export interface TestStack {
   api: TestApi;
   gateway: SimulatedGateway;
   cipher: FieldCipher;
+  fingerprinter: CardFingerprinter;
   stop(): Promise<void>;
 }
 
@@ -23,16 +25,18 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const taskQueue = `durapay-${randomUUID()}`;
   const [temporal, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
   const cipher = testCipher();
+  const fingerprinter = testFingerprinter();
   const gateway = createSimulatedGateway();
   const worker = await Worker.create({
     connection: temporal.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
-    activities: createActivities({ db: database.db, cipher, gateway }),
+    dataConverter: testDataConverter,
+    activities: createActivities({ db: database.db, cipher, fingerprinter, gateway }),
   });
   const running = worker.run();
   const api = await startTestApi(
-    { db: database.db, connection: temporal.connection, taskQueue, cipher },
+    { db: database.db, connection: temporal.connection, taskQueue, cipher, fingerprinter },
     env,
   );
   return {
@@ -41,6 +45,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     api,
     gateway,
     cipher,
+    fingerprinter,
     async stop() {
       await api.close();
       worker.shutdown();

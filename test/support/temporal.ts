@@ -1,6 +1,14 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { parseKeyRing } from '../../src/crypto/key-ring';
+import { createDataConverter } from '../../src/temporal/data-converter';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+
+/** Fixed payload keys: every worker, client and API of the suite (child processes too) encrypts with them. */
+export const TEST_PAYLOAD_KEYS = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
+export const testPayloadKeyRing = parseKeyRing(TEST_PAYLOAD_KEYS, 'TEST_PAYLOAD_KEYS');
+/** The data converter of every test worker and client, so the whole suite runs with encryption on. */
+export const testDataConverter = createDataConverter(testPayloadKeyRing);
 
 function binary(variable: 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH'): string {
   const path = process.env[variable];
@@ -12,6 +20,7 @@ function binary(variable: 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH'): st
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: binary('TEMPORAL_TEST_SERVER_PATH') } },
+    client: { dataConverter: testDataConverter },
   });
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -32,5 +41,6 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },
       searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
     },
+    client: { dataConverter: testDataConverter },
   });
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { eventually } from './stack';
+import { TEST_PAYLOAD_KEYS } from './temporal';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -20,7 +21,7 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const output: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/workers/main.ts')], {
     cwd: REPO,
-    env: { ...process.env, NODE_ENV: 'test', ...env },
+    env: { ...process.env, NODE_ENV: 'test', DURAPAY_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));

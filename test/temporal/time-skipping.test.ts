@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTimeSkippingEnv } from '../support/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../support/temporal';
 import { sleeper } from '../support/workflows/sleeper';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -21,6 +21,7 @@ describe('time-skipping test server', () => {
       connection: env.nativeConnection,
       taskQueue: 'time-skipping',
       workflowsPath: require.resolve('../support/workflows/sleeper'),
+      dataConverter: testDataConverter,
     });
     const serverTimeBefore = await env.currentTimeMs();
 

@@ -28,7 +28,7 @@ import {
 import { CSV_EXPORT_HEADER, readCsvRows } from '../../src/uploads/csv-rows';
 import { validateRows } from '../../src/uploads/group-orders';
 import { readXmlRows } from '../../src/uploads/xml-rows';
-import { testCipher } from '../support/orders';
+import { testCipher, testFingerprinter } from '../support/orders';
 import { chunks, collect, FIXTURES } from './helpers';
 
 interface SeedPayment {
@@ -172,7 +172,10 @@ function seedBatch(cipher: FieldCipher): ExportBatch {
           orderId: seed.orderId,
           currency: seed.currency,
         };
-        return { ...newCardPaymentRow(card, cipher, at), payment_status: payment.status };
+        return {
+          ...newCardPaymentRow(card, cipher, testFingerprinter(), at),
+          payment_status: payment.status,
+        };
       }),
     );
   }

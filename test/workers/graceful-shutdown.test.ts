@@ -55,7 +55,7 @@ describe('worker process shutdown', () => {
     const post = (url: string, body: unknown) =>
       fetch(`${api.baseUrl}${url}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...api.headers('alice') },
         body: JSON.stringify(body),
       });
     expect((await post('/orders', { orderId, amount: '10.00', currency: 'USD' })).status).toBe(201);

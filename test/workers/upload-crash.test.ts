@@ -62,11 +62,14 @@ describe('worker crash during an upload', () => {
     const first = await startWorker();
     const accepted = await fetch(`${api.baseUrl}/uploads`, {
       method: 'POST',
-      headers: { 'content-type': 'text/csv' },
+      headers: { 'content-type': 'text/csv', ...api.headers('operator') },
       body: [HEADER, ...rows].join('\n'),
     });
     const { uploadId } = (await accepted.json()) as { uploadId: string };
-    const view = () => fetch(`${api.baseUrl}/uploads/${uploadId}`).then((r) => r.json() as Promise<any>);
+    const view = () =>
+      fetch(`${api.baseUrl}/uploads/${uploadId}`, { headers: api.headers('operator') }).then(
+        (r) => r.json() as Promise<any>,
+      );
 
     const midway = await eventually(view, (v) => v.chunks.completed >= 3, 60_000);
     first.child.kill('SIGKILL');

@@ -1,5 +1,6 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Knex } from 'knex';
+import type { CardFingerprinter } from '../../crypto/card-fingerprint';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
 import {
@@ -19,12 +20,14 @@ import type { UploadActivities, UploadStatus } from '../../workflows/uploads/mes
 export interface UploadActivityDeps {
   db: Db;
   cipher: FieldCipher;
+  fingerprinter: CardFingerprinter;
   now?: () => Date;
 }
 
 export function createUploadActivities({
   db,
   cipher,
+  fingerprinter,
   now = () => new Date(),
 }: UploadActivityDeps): UploadActivities {
   async function requireUpload(uploadId: string) {
@@ -51,7 +54,7 @@ export function createUploadActivities({
       const written = now();
       const imported = await db.transaction(async (trx) => {
         const { fresh, same, clashes } = await sortAgainstExisting(trx, validated.orders);
-        await insertOrders(trx, fresh, cipher, written);
+        await insertOrders(trx, fresh, { cipher, fingerprinter }, written);
         await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
         return [...fresh, ...same];
       });
@@ -144,7 +147,18 @@ function clashErrors(clashes: { order: ImportOrder; reason: string }[], rows: Ra
   }));
 }
 
-async function insertOrders(trx: Knex.Transaction, orders: ImportOrder[], cipher: FieldCipher, now: Date) {
+/** How imported values are protected: sealed by the cipher, card numbers also fingerprinted. */
+interface Protection {
+  cipher: FieldCipher;
+  fingerprinter: CardFingerprinter;
+}
+
+async function insertOrders(
+  trx: Knex.Transaction,
+  orders: ImportOrder[],
+  { cipher, fingerprinter }: Protection,
+  now: Date,
+) {
   if (orders.length === 0) return;
   const orderRows = orders.map((order) => {
     const createdAt = new Date(order.createdAt);
@@ -169,7 +183,7 @@ async function insertOrders(trx: Knex.Transaction, orders: ImportOrder[], cipher
   });
   const paymentRows = orders.flatMap((order) =>
     order.payments.map((payment) =>
-      importedPaymentRow(order, payment, cipher, new Date(order.createdAt), now),
+      importedPaymentRow(order, payment, { cipher, fingerprinter }, new Date(order.createdAt), now),
     ),
   );
   for (const batch of chunked(orderRows, 500)) await trx(ORDERS).insert(batch);
@@ -179,7 +193,7 @@ async function insertOrders(trx: Knex.Transaction, orders: ImportOrder[], cipher
 function importedPaymentRow(
   order: ImportOrder,
   payment: ImportPayment,
-  cipher: FieldCipher,
+  { cipher, fingerprinter }: Protection,
   createdAt: Date,
   now: Date,
 ): PaymentRow {
@@ -194,6 +208,7 @@ function importedPaymentRow(
         cardNumber: payment.cardNumber,
       },
       cipher,
+      fingerprinter,
       createdAt,
     );
     return { ...row, ...base };
@@ -207,6 +222,7 @@ function importedPaymentRow(
     card_brand: payment.cardBrand ?? null,
     card_last4: payment.cardLast4 ?? null,
     card_number_enc: null,
+    card_fingerprint: null,
     idempotency_key: null,
     request_hash: null,
     created_at: createdAt,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { ConfigError } from '../../config';
+import { ConfigError, type Config } from '../../config';
 
 export const ROLES = ['client', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -59,15 +59,22 @@ export function generateApiKey(): string {
 }
 
 /**
- * The configured keys, or in development one operator and one client key generated once into the data
+ * The configured keys, or outside production one operator and one client key generated once into the data
  * folder. `announce` receives the keys only on the start that creates them: they are printed once.
+ * Only the API authenticates callers, so this, not loadConfig, is where production insists on keys.
  */
 export function loadOrCreateDevApiKeys(
-  spec: string | undefined,
-  dataDir: string,
+  config: Pick<Config, 'env' | 'dataDir' | 'security'>,
   announce: (message: string) => void,
 ): ApiKeys {
+  const spec = config.security.apiKeys;
   if (spec) return parseApiKeys(spec, 'DURAPAY_API_KEYS');
+  if (config.env === 'production') {
+    throw new ConfigError(
+      'DURAPAY_API_KEYS is required in production: comma-separated key:role:principal, role client or operator',
+    );
+  }
+  const dataDir = config.dataDir;
   const file = path.join(dataDir, 'durapay_api_keys.dev');
   fs.mkdirSync(dataDir, { recursive: true });
   const operator = generateApiKey();

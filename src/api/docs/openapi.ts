@@ -3,6 +3,7 @@
  * test/api/openapi.test.ts keeps it honest: every registered route must be here and every path here must
  * be a route, and real responses must validate against the schemas below.
  */
+import { ROLES, type Role } from '../auth/api-keys';
 import { ID_PATTERN } from '../orders/requests';
 
 /** The subset of JSON Schema 2020-12 (the OpenAPI 3.1 dialect) this document uses. */
@@ -65,6 +66,10 @@ export interface OperationObject {
   parameters?: (ParameterObject | { $ref: string })[];
   requestBody?: { required?: boolean; description?: string; content: Record<string, MediaTypeObject> };
   responses: Record<string, ResponseObject | { $ref: string }>;
+  /** Security requirements: the names of `components.securitySchemes` an operation needs. */
+  security?: Record<string, string[]>[];
+  /** The roles whose API keys may call the operation (a specification extension). */
+  'x-roles'?: readonly Role[];
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -88,6 +93,7 @@ export interface OpenApiDocument {
     parameters?: Record<string, ParameterObject>;
     headers?: Record<string, HeaderObject>;
     responses?: Record<string, ResponseObject>;
+    securitySchemes?: Record<string, { type: 'http'; scheme: 'bearer'; description?: string }>;
   };
 }
 
@@ -102,6 +108,28 @@ const problem = (description: string): ResponseObject => ({
 });
 const responseRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const location = { Location: { $ref: '#/components/headers/Location' } };
+
+const API_KEY_SCHEME = 'apiKey';
+
+/**
+ * An operation that needs an API key of one of `roles`: the bearer scheme, and the 401, 403 (when some role
+ * may not call it) and 429 answers every such operation can give.
+ */
+function forRoles(roles: readonly Role[], operation: OperationObject): OperationObject {
+  const everyRole = ROLES.every((role) => roles.includes(role));
+  return {
+    ...operation,
+    description: [operation.description, `Roles: ${roles.join(', ')}.`].filter(Boolean).join(' '),
+    security: [{ [API_KEY_SCHEME]: [] }],
+    'x-roles': roles,
+    responses: {
+      ...operation.responses,
+      '401': responseRef('Unauthorized'),
+      ...(everyRole ? {} : { '403': responseRef('Forbidden') }),
+      '429': responseRef('TooManyRequests'),
+    },
+  };
+}
 
 const DECIMAL = '^[0-9]+(\\.[0-9]+)?$';
 const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'] as const;
@@ -122,6 +150,64 @@ const cardDateField = (what: string, integer: JsonSchema): JsonSchema => ({
   anyOf: [integer, { type: 'string', pattern: '^[0-9]{1,4}$' }],
 });
 
+/** The Temporal Web UI's codec server calls (src/api/codec): a POST and its CORS preflight. */
+function codecPath(operation: 'encode' | 'decode'): PathItemObject {
+  const payloads: JsonSchema = {
+    type: 'object',
+    required: ['payloads'],
+    properties: {
+      payloads: {
+        type: 'array',
+        items: {
+          type: 'object',
+          description: 'A Temporal payload in proto3 JSON: metadata values and data are base64',
+          properties: {
+            metadata: { type: 'object', additionalProperties: { type: 'string', format: 'byte' } },
+            data: { type: 'string', format: 'byte' },
+          },
+        },
+      },
+    },
+  };
+  return {
+    post: {
+      operationId: `codec${operation === 'encode' ? 'Encode' : 'Decode'}`,
+      summary: operation === 'encode' ? 'Encrypt payloads' : 'Decrypt payloads',
+      description:
+        "The Temporal Web UI's remote codec. Operators only: a bearer key, or the cookie of " +
+        '`POST /codec/session`. CORS allows only DURAPAY_CODEC_CORS_ORIGIN; any other `Origin` is 403. ' +
+        (operation === 'decode' ? 'Payloads that are not `binary/encrypted` come back unchanged.' : ''),
+      tags: ['codec'],
+      security: [{ [API_KEY_SCHEME]: [] }],
+      'x-roles': ['operator'],
+      requestBody: { required: true, content: json(payloads) },
+      responses: {
+        '200': { description: `The ${operation}d payloads, in order`, content: json(payloads) },
+        '400': responseRef('BadRequest'),
+        '401': responseRef('Unauthorized'),
+        '403': problem('Not an operator, or a request from an origin other than the Web UI'),
+        '413': responseRef('ContentTooLarge'),
+        '415': responseRef('UnsupportedMediaType'),
+        ...(operation === 'decode'
+          ? { '422': problem('A payload does not decrypt: tampered, or under a key no longer configured') }
+          : {}),
+        default: responseRef('Error'),
+      },
+    },
+    options: {
+      operationId: `codec${operation === 'encode' ? 'Encode' : 'Decode'}Preflight`,
+      summary: 'CORS preflight',
+      description: 'Needs no credentials. Allowed only from DURAPAY_CODEC_CORS_ORIGIN (403 otherwise).',
+      tags: ['codec'],
+      responses: {
+        '204': { description: 'The Web UI may POST with `X-Namespace`, `Content-Type` and `Authorization`' },
+        '403': problem('A preflight from another origin'),
+        default: responseRef('Error'),
+      },
+    },
+  };
+}
+
 export const openApiSpec = {
   openapi: '3.1.0',
   info: {
@@ -131,7 +217,11 @@ export const openApiSpec = {
       'Durable orders and card payments. Amounts are decimal strings in the major unit with exactly the ' +
       'currency\'s decimals ("125.50" USD, "1000" JPY). Errors are RFC 9457 problem details ' +
       '(`application/problem+json`). Card numbers and CVCs are never returned: a payment shows only the ' +
-      'card brand and last 4 digits.',
+      'card brand and last 4 digits. Every operation except health and documentation needs an API key ' +
+      '(`Authorization: Bearer <key>`) of the role it names: clients create orders and see, pay and cancel ' +
+      "only their own (another client's order or payment is answered 404, exactly like an unknown one); " +
+      'operators see, pay and cancel every order, imported ones included, and use uploads and exports. ' +
+      'Each key is rate limited (429 with `Retry-After`).',
     license: { name: 'MIT', identifier: 'MIT' },
   },
   tags: [
@@ -139,9 +229,50 @@ export const openApiSpec = {
     { name: 'payments', description: 'Payments by ID' },
     { name: 'uploads', description: 'Bulk uploads of orders and payments for operators' },
     { name: 'exports', description: 'Bulk downloads for operators' },
+    { name: 'keys', description: 'Re-encryption of stored data under a new key, for operators' },
+    { name: 'codec', description: 'The codec server of the Temporal Web UI, for operators' },
     { name: 'operations', description: 'Health and documentation' },
   ],
   paths: {
+    '/codec/encode': codecPath('encode'),
+    '/codec/decode': codecPath('decode'),
+    '/codec/session': {
+      get: {
+        operationId: 'codecLoginForm',
+        summary: 'Operator sign-in form for the codec server',
+        tags: ['codec'],
+        responses: {
+          '200': { description: 'An HTML form', content: { 'text/html': { schema: { type: 'string' } } } },
+        },
+      },
+      post: {
+        operationId: 'codecLogin',
+        summary: 'Sign in to the codec server',
+        description:
+          'Takes an operator key (form field `key`, or a bearer key) and sets an HttpOnly, SameSite=Strict ' +
+          'cookie for `/codec` that lasts 4 hours, so the Web UI can decode with "Include cross-origin ' +
+          'credentials" on.',
+        tags: ['codec'],
+        requestBody: {
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: { type: 'object', properties: { key: { type: 'string', writeOnly: true } } },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Signed in (form): a confirmation page, and the cookie',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+          '204': { description: 'Signed in (bearer key): the cookie' },
+          '401': responseRef('Unauthorized'),
+          '403': problem('Not an operator key, or a form posted from another origin'),
+          '413': responseRef('ContentTooLarge'),
+          default: responseRef('Error'),
+        },
+      },
+    },
     '/health': {
       get: {
         operationId: 'getHealth',
@@ -157,7 +288,7 @@ export const openApiSpec = {
       },
     },
     '/orders': {
-      post: {
+      post: forRoles(['client'], {
         operationId: 'createOrder',
         summary: 'Create an order',
         description:
@@ -179,8 +310,8 @@ export const openApiSpec = {
           '422': responseRef('UnprocessableContent'),
           default: responseRef('Error'),
         },
-      },
-      get: {
+      }),
+      get: forRoles(ROLES, {
         operationId: 'listOrders',
         summary: 'List orders, newest first',
         description:
@@ -214,24 +345,25 @@ export const openApiSpec = {
           '400': responseRef('BadRequest'),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/orders/{orderId}': {
       parameters: [{ $ref: '#/components/parameters/OrderId' }],
-      get: {
+      get: forRoles(ROLES, {
         operationId: 'getOrder',
         summary: 'Get an order with its payments',
         tags: ['orders'],
         responses: {
           '200': { description: 'The order', content: json(ref('Order')) },
+          '400': responseRef('BadRequest'),
           '404': responseRef('NotFound'),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/orders/{orderId}/payments': {
       parameters: [{ $ref: '#/components/parameters/OrderId' }],
-      post: {
+      post: forRoles(ROLES, {
         operationId: 'submitPayment',
         summary: 'Pay (part of) an order by card',
         description:
@@ -278,11 +410,11 @@ export const openApiSpec = {
           '422': responseRef('UnprocessableContent'),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/orders/{orderId}/cancel': {
       parameters: [{ $ref: '#/components/parameters/OrderId' }],
-      post: {
+      post: forRoles(ROLES, {
         operationId: 'cancelOrder',
         summary: 'Cancel a pending order',
         description:
@@ -302,10 +434,10 @@ export const openApiSpec = {
           '415': responseRef('UnsupportedMediaType'),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/payments/{paymentId}': {
-      get: {
+      get: forRoles(ROLES, {
         operationId: 'getPayment',
         summary: 'Get a payment',
         tags: ['payments'],
@@ -314,19 +446,20 @@ export const openApiSpec = {
             name: 'paymentId',
             in: 'path',
             required: true,
-            description: 'Payment ID (a malformed ID is answered 404)',
+            description: 'Payment ID (a malformed ID is answered 400)',
             schema: ref('Id'),
           },
         ],
         responses: {
           '200': { description: 'The payment', content: json(ref('Payment')) },
+          '400': responseRef('BadRequest'),
           '404': responseRef('NotFound'),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/exports/orders': {
-      get: {
+      get: forRoles(['operator'], {
         operationId: 'exportOrders',
         summary: 'Download orders and their payments as CSV or XML',
         description:
@@ -402,10 +535,10 @@ export const openApiSpec = {
           ),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/uploads': {
-      post: {
+      post: forRoles(['operator'], {
         operationId: 'createUpload',
         summary: 'Upload a CSV or XML file of orders and payments',
         description:
@@ -433,6 +566,7 @@ export const openApiSpec = {
             headers: location,
             content: json(ref('UploadAccepted')),
           },
+          '400': problem('An unknown query parameter (the operation takes none)'),
           '413': problem('The file is larger than the configured upload limit'),
           '415': problem('Not text/csv, application/xml or multipart/form-data'),
           '422': problem(
@@ -440,33 +574,78 @@ export const openApiSpec = {
           ),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/uploads/{uploadId}': {
-      get: {
+      get: forRoles(['operator'], {
         operationId: 'getUpload',
         summary: 'Status, counts, chunk progress and the first rejected rows of an upload',
         tags: ['uploads'],
         parameters: [{ name: 'uploadId', in: 'path', required: true, schema: ref('Id') }],
         responses: {
           '200': { description: 'The upload', content: json(ref('Upload')) },
+          '400': responseRef('BadRequest'),
           '404': responseRef('NotFound'),
           default: responseRef('Error'),
         },
-      },
+      }),
     },
     '/uploads/{uploadId}/errors': {
-      get: {
+      get: forRoles(['operator'], {
         operationId: 'getUploadErrors',
         summary: 'Every rejected row of an upload, as CSV (line, order_id, field, reason)',
         tags: ['uploads'],
         parameters: [{ name: 'uploadId', in: 'path', required: true, schema: ref('Id') }],
         responses: {
           '200': { description: 'The error report', content: { 'text/csv': { schema: { type: 'string' } } } },
+          '400': responseRef('BadRequest'),
           '404': responseRef('NotFound'),
           default: responseRef('Error'),
         },
-      },
+      }),
+    },
+    '/admin/key-rotations': {
+      post: forRoles(['operator'], {
+        operationId: 'startKeyRotation',
+        summary: 'Re-encrypt every encrypted column to the active key of DURAPAY_FIELD_KEYS',
+        description:
+          'Starts the key-rotation workflow for the active (first) key of this server, or answers the one ' +
+          'already running for it. Values under a retired key are rewritten in batches; values under the ' +
+          'active key are left as they are, so running it again is safe and rewrites nothing. Put the new ' +
+          'key first in DURAPAY_FIELD_KEYS of every API and worker process before starting it.',
+        tags: ['keys'],
+        responses: {
+          '202': {
+            description: 'Running; follow `Location`',
+            headers: location,
+            content: json(ref('KeyRotationAccepted')),
+          },
+          '400': responseRef('BadRequest'),
+          default: responseRef('Error'),
+        },
+      }),
+    },
+    '/admin/key-rotations/{rotationId}': {
+      get: forRoles(['operator'], {
+        operationId: 'getKeyRotation',
+        summary: 'Progress of a key rotation per column, or its result once done',
+        tags: ['keys'],
+        parameters: [
+          {
+            name: 'rotationId',
+            in: 'path',
+            required: true,
+            description: 'The id of the key the rotation rewrites to',
+            schema: ref('KeyId'),
+          },
+        ],
+        responses: {
+          '200': { description: 'The rotation', content: json(ref('KeyRotation')) },
+          '400': responseRef('BadRequest'),
+          '404': responseRef('NotFound'),
+          default: responseRef('Error'),
+        },
+      }),
     },
     '/openapi.json': {
       get: {
@@ -523,19 +702,54 @@ export const openApiSpec = {
         name: 'orderId',
         in: 'path',
         required: true,
-        description: 'Order ID (a malformed ID is answered 404)',
+        description: 'Order ID (a malformed ID is answered 400)',
         schema: ref('Id'),
       },
     },
     headers: {
       Location: { description: 'Where the resource can be read', required: true, schema: { type: 'string' } },
     },
+    securitySchemes: {
+      [API_KEY_SCHEME]: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'An API key from DURAPAY_API_KEYS (in development, printed by the API on its first start and kept ' +
+          'in .data/durapay_api_keys.dev), sent as `Authorization: Bearer <key>`',
+      },
+    },
     responses: {
       BadRequest: problem(
-        'Malformed request: JSON that does not parse, a bad `Idempotency-Key`, `wait`, `status`, `limit` or ' +
-          '`cursor`, or an unknown query parameter',
+        'Malformed request: a malformed ID in the path, JSON that does not parse, a bad `Idempotency-Key`, ' +
+          '`wait`, `status`, `limit` or `cursor`, or an unknown query parameter',
       ),
-      NotFound: problem('No such resource (or a malformed ID)'),
+      NotFound: problem(
+        "No such resource, or one the caller may not see (another client's order or payment): both are " +
+          'answered alike',
+      ),
+      Unauthorized: {
+        description: 'No API key, or one the API does not know',
+        headers: {
+          'WWW-Authenticate': {
+            description: '`Bearer realm="durapay"`, with `error="invalid_token"` for an unknown key',
+            required: true,
+            schema: { type: 'string' },
+          },
+        },
+        content: { [PROBLEM_MEDIA_TYPE]: { schema: ref('Problem') } },
+      },
+      Forbidden: problem('The API key is valid but its role may not call this operation'),
+      TooManyRequests: {
+        description: 'This API key made more requests than its rate limit allows; retry after `Retry-After`',
+        headers: {
+          'Retry-After': {
+            description: 'Seconds until the key may make a request again',
+            required: true,
+            schema: { type: 'string', pattern: '^[0-9]+$' },
+          },
+        },
+        content: { [PROBLEM_MEDIA_TYPE]: { schema: ref('Problem') } },
+      },
       ContentTooLarge: problem('The request body is larger than the configured limit'),
       UnsupportedMediaType: problem('The request has a body that is not application/json'),
       UnprocessableContent: problem(
@@ -667,6 +881,42 @@ export const openApiSpec = {
             required: ['status', 'amountPaid'],
             properties: { status: ref('OrderStatus'), amountPaid: ref('Amount') },
           },
+        },
+      },
+      KeyId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$', examples: ['k2'] },
+      KeyRotationAccepted: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rotationId', 'status'],
+        properties: { rotationId: ref('KeyId'), status: { type: 'string', const: 'RUNNING' } },
+      },
+      KeyRotation: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rotationId', 'status'],
+        properties: {
+          rotationId: ref('KeyId'),
+          status: { type: 'string', enum: ['RUNNING', 'COMPLETED', 'FAILED'] },
+          columns: {
+            type: 'array',
+            description: 'Each encrypted column; absent once the rotation failed',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['column', 'scanned', 'rewritten', 'done'],
+              properties: {
+                column: { type: 'string', examples: ['payments.card_number_enc'] },
+                scanned: { type: 'integer', minimum: 0, description: 'Values read' },
+                rewritten: {
+                  type: 'integer',
+                  minimum: 0,
+                  description: 'Values that were under a retired key and are now under the active key',
+                },
+                done: { type: 'boolean' },
+              },
+            },
+          },
+          reason: { type: 'string', description: 'Why the rotation failed' },
         },
       },
       UploadAccepted: {

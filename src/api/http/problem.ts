@@ -13,6 +13,8 @@ export class Problem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly extensions: Record<string, unknown> = {},
+    /** Response headers the problem needs, such as `WWW-Authenticate` on a 401 or `Retry-After` on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail);
   }
@@ -34,6 +36,7 @@ export function problemMiddleware(logger: Logger) {
       ctx.status = problem.status;
       ctx.type = PROBLEM_CONTENT_TYPE;
       if (problem.status === 503) ctx.set('Retry-After', '5');
+      ctx.set(problem.headers);
       ctx.body = {
         type: 'about:blank',
         title: problem.title,

@@ -13,6 +13,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { CardFingerprinter } from '../../crypto/card-fingerprint';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
 import {
@@ -27,6 +28,7 @@ import {
   newOrderRow,
   settlePayment,
   type OrderRow,
+  type OrderScope,
   type PaymentRow,
 } from '../../db/orders';
 import { formatAmount, parseDbDecimal } from '../../domain/money';
@@ -39,6 +41,8 @@ import {
   type OrderWorkflowInput,
 } from '../../workflows/orders/messages';
 import type { orderWorkflow } from '../../workflows/orders/order-workflow';
+import type { Principal } from '../auth/api-keys';
+import { isRetryOf, orderScopeOf } from '../auth/access';
 import { Problem } from '../http/problem';
 import {
   completePayment,
@@ -54,6 +58,7 @@ export interface OrderServiceDeps {
   db: Db;
   client: Client;
   cipher: FieldCipher;
+  fingerprinter: CardFingerprinter;
   taskQueue: string;
   /** How long `?wait=true` waits for a payment's outcome before answering 202. */
   paymentWaitMs: number;
@@ -70,7 +75,16 @@ export interface OrderServiceDeps {
 export type OrderServiceResult<T> = { status: number; body: T; location?: string };
 
 export function createOrderService(deps: OrderServiceDeps) {
-  const { db, client, cipher, taskQueue, paymentWaitMs, defaultDeadlineMs, now = () => new Date() } = deps;
+  const {
+    db,
+    client,
+    cipher,
+    fingerprinter,
+    taskQueue,
+    paymentWaitMs,
+    defaultDeadlineMs,
+    now = () => new Date(),
+  } = deps;
   const withinDeadline = <T>(call: () => Promise<T>): Promise<T> =>
     client.withDeadline(Date.now() + deps.temporalDeadlineMs, call);
   const ORDER_WORKFLOW = 'orderWorkflow';
@@ -88,8 +102,9 @@ export function createOrderService(deps: OrderServiceDeps) {
     staticSummary: `Order ${order.order_id}: ${formatAmount(parseDbDecimal(order.order_amount, order.currency), order.currency)} ${order.currency}`,
   });
 
-  async function requireOrder(orderId: string): Promise<OrderRow> {
-    const order = await findOrder(db, orderId);
+  /** An order outside the caller's scope is answered exactly like one that does not exist. */
+  async function requireOrder(orderId: string, scope: OrderScope): Promise<OrderRow> {
+    const order = await findOrder(db, orderId, scope);
     if (!order) throw new Problem(404, 'Not Found', `no order "${orderId}"`);
     return order;
   }
@@ -120,11 +135,12 @@ export function createOrderService(deps: OrderServiceDeps) {
       },
       now(),
     );
-    throw notPending(await requireOrder(payment.order_id), { paymentId: payment.payment_id });
+    throw notPending(await requireOrder(payment.order_id, {}), { paymentId: payment.payment_id });
   }
 
   return {
     async createOrder(
+      principal: Principal,
       command: CreateOrderCommand,
     ): Promise<OrderServiceResult<ReturnType<typeof orderView>>> {
       const orderId = command.orderId ?? `ord_${randomUUID()}`;
@@ -137,26 +153,28 @@ export function createOrderService(deps: OrderServiceDeps) {
           customer: command.customer,
           paymentDeadline: new Date(created.getTime() + command.paymentDeadlineMs),
           requestHash: command.requestHash,
+          ownerPrincipal: principal.id,
         },
         cipher,
         created,
       );
       const inserted = await insertOrder(db, row);
-      const order = await requireOrder(orderId);
-      if (!inserted && order.request_hash !== command.requestHash) {
+      // Read unscoped: another caller's order under this ID must get the same 409 as a different body.
+      const order = await requireOrder(orderId, {});
+      if (!inserted && !isRetryOf(order, principal, command.requestHash)) {
         throw new Problem(409, 'Conflict', `order "${orderId}" exists with a different body`);
       }
       await startWorkflow(order);
       return { status: inserted ? 201 : 200, body: orderView(order, []), location: `/orders/${orderId}` };
     },
 
-    async getOrder(orderId: string) {
-      const order = await requireOrder(orderId);
+    async getOrder(principal: Principal, orderId: string) {
+      const order = await requireOrder(orderId, orderScopeOf(principal));
       return orderView(order, await listPayments(db, orderId));
     },
 
-    async listOrders(query: ListOrdersQuery) {
-      const rows = await listOrders(db, query);
+    async listOrders(principal: Principal, query: ListOrdersQuery) {
+      const rows = await listOrders(db, { ...query, ...orderScopeOf(principal) });
       const last = rows.at(-1);
       return {
         items: rows.map((row) => orderView(row)),
@@ -164,19 +182,20 @@ export function createOrderService(deps: OrderServiceDeps) {
       };
     },
 
-    async getPayment(paymentId: string) {
+    async getPayment(principal: Principal, paymentId: string) {
       const payment = await findPayment(db, paymentId);
-      const order = payment && (await findOrder(db, payment.order_id));
+      const order = payment && (await findOrder(db, payment.order_id, orderScopeOf(principal)));
       if (!payment || !order) throw new Problem(404, 'Not Found', `no payment "${paymentId}"`);
       return paymentView(payment, order.currency);
     },
 
     async submitPayment(
+      principal: Principal,
       orderId: string,
       draft: PaymentCommandDraft,
       options: { idempotencyKey: string | undefined; wait: boolean },
     ): Promise<OrderServiceResult<unknown>> {
-      const order = await requireOrder(orderId);
+      const order = await requireOrder(orderId, orderScopeOf(principal));
       const command = completePayment(draft, order.currency, now());
 
       const replay = await findReplay(orderId, command, options.idempotencyKey);
@@ -210,6 +229,7 @@ export function createOrderService(deps: OrderServiceDeps) {
           requestHash: command.requestHash,
         },
         cipher,
+        fingerprinter,
         now(),
       );
       if (!(await insertPayment(db, row))) {
@@ -221,8 +241,8 @@ export function createOrderService(deps: OrderServiceDeps) {
       return deliver(order, row, options.wait);
     },
 
-    async cancelOrder(orderId: string): Promise<OrderServiceResult<unknown>> {
-      const order = await requireOrder(orderId);
+    async cancelOrder(principal: Principal, orderId: string): Promise<OrderServiceResult<unknown>> {
+      const order = await requireOrder(orderId, orderScopeOf(principal));
       if (order.order_status === 'COMPLETED' || order.order_status === 'EXPIRED') {
         throw new Problem(
           409,
@@ -241,7 +261,7 @@ export function createOrderService(deps: OrderServiceDeps) {
           );
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          const final = await requireOrder(orderId);
+          const final = await requireOrder(orderId, {});
           if (final.order_status !== 'CANCELLED') {
             throw new Problem(
               409,

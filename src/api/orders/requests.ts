@@ -9,6 +9,7 @@ import { parseIsoDuration } from '../../domain/durations';
 import { parseAmount } from '../../domain/money';
 import type { OrderStatus } from '../../domain/orders/order-state';
 import { Problem } from '../http/problem';
+import { allowQueryParameters } from '../http/query';
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'];
@@ -42,8 +43,15 @@ export function invalid(detail: string, extensions: Record<string, unknown> = {}
   return new Problem(422, 'Unprocessable Content', detail, extensions);
 }
 
+/** An ID in a path: malformed is a 400 whatever exists, so the answer says nothing about other callers' data. */
 export function parseId(value: string, what: string): string {
-  if (!ID_PATTERN.test(value)) throw new Problem(404, 'Not Found', `no ${what} "${value.slice(0, 64)}"`);
+  if (!ID_PATTERN.test(value)) {
+    throw new Problem(
+      400,
+      'Bad Request',
+      `${what} ID must be 1 to 64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit`,
+    );
+  }
   return value;
 }
 
@@ -142,9 +150,7 @@ export interface ListOrdersQuery {
 }
 
 export function parseListOrders(query: Record<string, unknown>): ListOrdersQuery {
-  const unknown = Object.keys(query).filter((key) => !['status', 'limit', 'cursor'].includes(key));
-  if (unknown.length > 0)
-    throw new Problem(400, 'Bad Request', `unknown query parameter ${unknown.join(', ')}`);
+  allowQueryParameters(query, ['status', 'limit', 'cursor']);
   const { status, limit, cursor } = query;
   if (status !== undefined && !ORDER_STATUSES.includes(status as OrderStatus)) {
     throw new Problem(400, 'Bad Request', `status must be one of ${ORDER_STATUSES.join(', ')}`);

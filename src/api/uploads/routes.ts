@@ -11,7 +11,9 @@ import { csvRecord, csvTextCell } from '../../domain/exports/csv-cells';
 import { UPLOAD_ID } from '../../workflows/search-attributes';
 import { uploadProgressQuery, uploadWorkflowId } from '../../workflows/uploads/messages';
 import type { uploadWorkflow } from '../../workflows/uploads/upload-workflow';
+import { allowRoles } from '../auth/middleware';
 import { Problem } from '../http/problem';
+import { queryParameters } from '../http/query';
 import { parseId } from '../orders/requests';
 import { stageUpload } from './staging';
 
@@ -39,8 +41,10 @@ export function uploadRoutes({
   now = () => new Date(),
 }: UploadRoutesDeps): Router {
   const router = new Router();
+  // Before the body is read: a caller without the role never gets a byte staged.
+  const operators = [allowRoles('operator'), queryParameters()];
 
-  router.post('/uploads', async (ctx) => {
+  router.post('/uploads', ...operators, async (ctx) => {
     const { format, body } = await fileOf(ctx);
     const staged = await stageUpload(
       { db, cipher, now },
@@ -76,7 +80,7 @@ export function uploadRoutes({
     };
   });
 
-  router.get('/uploads/:uploadId', async (ctx) => {
+  router.get('/uploads/:uploadId', ...operators, async (ctx) => {
     const upload = await requireUpload(ctx.params.uploadId!);
     const live = upload.upload_status === 'RUNNING' ? await liveProgress(upload.upload_id) : undefined;
     ctx.body = {
@@ -97,7 +101,7 @@ export function uploadRoutes({
     };
   });
 
-  router.get('/uploads/:uploadId/errors', async (ctx) => {
+  router.get('/uploads/:uploadId/errors', ...operators, async (ctx) => {
     const upload = await requireUpload(ctx.params.uploadId!);
     ctx.type = 'text/csv; charset=utf-8';
     ctx.set('Content-Disposition', `attachment; filename="upload-${upload.upload_id}-errors.csv"`);

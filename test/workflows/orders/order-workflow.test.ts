@@ -17,10 +17,11 @@ import {
   submitPaymentUpdate,
   type OrderWorkflowInput,
 } from '../../../src/workflows/orders/messages';
+import { FAILURE_CONVERTER_PATH } from '../../../src/temporal/data-converter';
 import { orderWorkflow } from '../../../src/workflows/orders/order-workflow';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
-import { createTimeSkippingEnv } from '../../support/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 const CARDS = {
   visa: '4242424242424242',
@@ -43,7 +44,11 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
     [env, database, bundle] = await Promise.all([
       createTimeSkippingEnv(),
       createTestDatabase(),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../../src/workflows'), logger: quietBundler }),
+      bundleWorkflowCode({
+        workflowsPath: require.resolve('../../../src/workflows'),
+        failureConverterPath: FAILURE_CONVERTER_PATH,
+        logger: quietBundler,
+      }),
     ]);
   });
 
@@ -62,6 +67,7 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
+      dataConverter: testDataConverter,
       activities: createOrderActivities({ db: database.db, cipher, gateway }),
     });
     return worker.runUntil(body());

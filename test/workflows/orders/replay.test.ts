@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { testDataConverter } from '../../support/temporal';
 
 const HISTORIES = path.resolve(__dirname, '../../fixtures/histories');
 
@@ -14,7 +15,11 @@ describe('orderWorkflow replay', () => {
     async (file) => {
       const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
       await expect(
-        Worker.runReplayHistory({ workflowsPath: require.resolve('../../../src/workflows') }, history),
+        // Recorded before payloads were encrypted: the codec passes unencrypted payloads through.
+        Worker.runReplayHistory(
+          { workflowsPath: require.resolve('../../../src/workflows'), dataConverter: testDataConverter },
+          history,
+        ),
       ).resolves.toBeUndefined();
     },
   );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../../../src/temporal/data-converter';
 import {
   uploadWorkflowId,
   type ChunkWorkflowInput,
@@ -9,7 +10,7 @@ import {
   type UploadProgress,
 } from '../../../src/workflows/uploads/messages';
 import { uploadWorkflow } from '../../../src/workflows/uploads/upload-workflow';
-import { createTimeSkippingEnv } from '../../support/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 /**
  * The parent/child orchestration with scripted activities: what matters here is fan-out, windows,
@@ -24,6 +25,7 @@ describe('uploadWorkflow (time-skipping server)', () => {
       createTimeSkippingEnv(),
       bundleWorkflowCode({
         workflowsPath: require.resolve('../../../src/workflows/uploads/upload-workflow'),
+        failureConverterPath: FAILURE_CONVERTER_PATH,
         logger: {
           log: () => undefined,
           trace: () => undefined,
@@ -83,6 +85,7 @@ describe('uploadWorkflow (time-skipping server)', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
+      dataConverter: testDataConverter,
       activities,
       maxConcurrentActivityTaskExecutions: 50,
     });
