@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
+import { sdkLogger } from '../logging/sdk-logger';
 import { createActivities } from '../activities';
 import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
@@ -15,7 +16,7 @@ import { createDataConverter } from '../temporal/data-converter';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ service: 'worker' });
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: sdkLogger(logger.child({ sdk: true })) });
 
   const db = createDb(config.databaseUrl);
   const connection = await NativeConnection.connect(config.temporal.connection);

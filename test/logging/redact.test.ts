@@ -1,4 +1,5 @@
 import { createLogger } from '../../src/logging/logger';
+import { sdkLogger } from '../../src/logging/sdk-logger';
 import { REDACTED, redactText } from '../../src/logging/redact';
 
 const VISA = '4242424242424242';
@@ -57,5 +58,27 @@ describe('createLogger', () => {
       error: { name: 'Error', message: 'gateway refused [CARD]' },
     });
     expect(lines[0]).not.toMatch(/4242|3782|a@b\.example|dpk_secret|"123"/);
+  });
+});
+
+describe('sdkLogger', () => {
+  it('writes the Temporal SDK log lines through the same redaction, at the matching level', () => {
+    const lines: string[] = [];
+    const logger = sdkLogger(createLogger({ service: 'worker' }, { write: (line) => lines.push(line) }));
+    logger.warn('Activity failed', {
+      activityType: 'chargePayment',
+      error: new Error(`gateway refused card ${VISA} for a@b.example`),
+    });
+    logger.log('ERROR', 'Workflow failed', { input: { cvc: '123' } });
+    logger.trace('noise below the default level');
+    expect(lines.map((line) => JSON.parse(line) as Record<string, any>)).toMatchObject([
+      {
+        level: 'warn',
+        msg: 'Activity failed',
+        activityType: 'chargePayment',
+        error: { message: 'gateway refused card [CARD] for [EMAIL]' },
+      },
+      { level: 'error', msg: 'Workflow failed', input: { cvc: REDACTED } },
+    ]);
   });
 });

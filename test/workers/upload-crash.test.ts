@@ -89,5 +89,5 @@ describe('worker crash during an upload', () => {
     expect(Number(totals?.orders)).toBe(ORDERS);
     expect(String(totals?.paid)).toBe(`${(1234 * ORDERS) / 100}.0000`);
     expect(Number((await database.db('payments').count({ n: '*' }).first())?.n)).toBe(ORDERS);
-  });
+  }, 180_000);
 });
