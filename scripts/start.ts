@@ -78,12 +78,21 @@ function startDevServer(cli: string, apiPort: number): void {
     // The Web UI decodes payloads through the API's codec server (an operator signs in at /codec/session).
     '--ui-codec-endpoint',
     `http://localhost:${apiPort}/codec`,
-    '--db-filename',
-    path.join(DEFAULT_DATA_DIR, 'temporal.sqlite'),
+    ...devServerStore(),
     '--log-level',
     'error',
     ...searchAttributes,
   ]);
+}
+
+/**
+ * Where the dev server keeps its state: `.data/temporal.sqlite` by default, so workflows survive a restart;
+ * DURAPAY_DEV_TEMPORAL_DB=memory keeps it in memory (faster, and a benchmark leaves nothing behind), any
+ * other value names the SQLite file.
+ */
+function devServerStore(): string[] {
+  const store = process.env.DURAPAY_DEV_TEMPORAL_DB?.trim() || path.join(DEFAULT_DATA_DIR, 'temporal.sqlite');
+  return store === 'memory' ? [] : ['--db-filename', path.resolve(store)];
 }
 
 /** KEYWORD_LIST → KeywordList: the CLI's spelling of the SDK's search attribute types. */

@@ -63,7 +63,14 @@ export async function ensureStack(
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, 'bench-stack.log');
   const out = fs.openSync(logFile, 'w');
-  const env: NodeJS.ProcessEnv = { ...process.env, ...benchStackEnv, PORT: base.port || '80' };
+  const env: NodeJS.ProcessEnv = {
+    // In memory unless told otherwise: the file-backed default makes every Temporal call wait on SQLite, and
+    // a bench's many thousand workflows would stay behind in the developer's .data/temporal.sqlite.
+    DURAPAY_DEV_TEMPORAL_DB: 'memory',
+    ...process.env,
+    ...benchStackEnv,
+    PORT: base.port || '80',
+  };
   delete env.NODE_ENV;
   log(
     `no stack at ${base.origin}: starting scripts/start.ts (output in ${path.relative(REPO_ROOT, logFile)})`,
