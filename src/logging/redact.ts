@@ -53,6 +53,10 @@ export function isSecretField(name: string): boolean {
 export function redactingReplacer(key: string, value: unknown): unknown {
   if (key !== '' && isSecretField(key) && value !== undefined && value !== null) return REDACTED;
   if (typeof value === 'string') return redactText(value);
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (value instanceof Error) {
+    // The code and cause say what failed underneath (a gRPC status, a MySQL error), which the message often does not.
+    const { code, cause } = value as Error & { code?: unknown };
+    return { name: value.name, message: value.message, code, stack: value.stack, cause };
+  }
   return value;
 }

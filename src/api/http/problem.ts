@@ -79,11 +79,15 @@ const UNAVAILABLE_CODES = new Set<unknown>([
   'ETIMEDOUT',
   'PROTOCOL_CONNECTION_LOST',
   'ER_CON_COUNT_ERROR',
-  14, // gRPC UNAVAILABLE
-  4, // gRPC DEADLINE_EXCEEDED
+  // gRPC, from Temporal: a busy or unreachable server, or our own deadline cutting a call short.
+  1, // CANCELLED
+  4, // DEADLINE_EXCEEDED
+  8, // RESOURCE_EXHAUSTED
+  10, // ABORTED
+  14, // UNAVAILABLE
 ]);
 
-/** A refused connection, a lost one or a pool wait timeout, anywhere in the cause chain: retrying may work. */
+/** A refused, lost or overloaded connection, or a pool wait timeout, anywhere in the cause chain: retrying may work. */
 function isDependencyUnavailable(error: unknown): boolean {
   // Duck-typed, not instanceof: errors from Node's net layer may come from another realm (as under jest).
   let cause = error as { name?: unknown; code?: unknown; cause?: unknown } | undefined;
