@@ -62,6 +62,7 @@ export function createApp({
     paymentWaitMs: config.orders.paymentWaitMs,
     defaultDeadlineMs: config.orders.defaultDeadlineMs,
     temporalDeadlineMs: config.orders.temporalDeadlineMs,
+    maxTemporalCallsInFlight: config.orders.maxTemporalCallsInFlight,
   });
 
   const app = new Koa();

@@ -36,6 +36,8 @@ export interface Config {
     paymentWaitMs: number;
     /** Longest wait for Temporal to take a start, signal or update; past it the API answers 503 at once. */
     temporalDeadlineMs: number;
+    /** Temporal calls (starts, signals, updates) one API process lets wait at once; past it, 503 at once. */
+    maxTemporalCallsInFlight: number;
   };
   /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
   gatewayLatencyMs: number;
@@ -120,6 +122,11 @@ export function loadConfig(env: Env = process.env): Config {
       temporalDeadlineMs: parseMillis(
         env.DURAPAY_TEMPORAL_DEADLINE_MS ?? '5000',
         'DURAPAY_TEMPORAL_DEADLINE_MS',
+      ),
+      maxTemporalCallsInFlight: parseCount(
+        env.DURAPAY_TEMPORAL_MAX_IN_FLIGHT ?? '200',
+        'DURAPAY_TEMPORAL_MAX_IN_FLIGHT',
+        100_000,
       ),
     },
     gatewayLatencyMs: parseMillis(env.DURAPAY_GATEWAY_LATENCY_MS ?? '0', 'DURAPAY_GATEWAY_LATENCY_MS'),

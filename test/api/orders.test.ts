@@ -134,6 +134,45 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       expect(description.status.name).toBe('RUNNING');
     });
 
+    it('sheds writes past DURAPAY_TEMPORAL_MAX_IN_FLIGHT with an immediate 503, and a retry heals', async () => {
+      // No worker polls this queue, so a payment waiting for its update to be accepted holds the only slot.
+      const busy = await startTestApi(
+        { db: stack.database.db, connection: stack.env.connection, taskQueue: `idle-${randomUUID()}` },
+        { DURAPAY_TEMPORAL_MAX_IN_FLIGHT: '1', DURAPAY_TEMPORAL_DEADLINE_MS: '8000' },
+      );
+      const post = (path: string, body: unknown) =>
+        fetch(`${busy.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...busy.headers('alice') },
+          body: JSON.stringify(body),
+        });
+      try {
+        const held = { orderId: `ORD-${randomUUID()}`, amount: '5.00', currency: 'USD' };
+        expect((await post('/orders', held)).status).toBe(201);
+        const holding = post(`/orders/${held.orderId}/payments?wait=true`, {
+          amount: '5.00',
+          method: card(),
+        });
+        const shedBody = { orderId: `ORD-${randomUUID()}`, amount: '6.00', currency: 'USD' };
+        const shed = await eventually(
+          () => post('/orders', shedBody),
+          (response) => response.status !== 201 && response.status !== 200,
+        );
+        expect(shed.status).toBe(503);
+        expect(shed.headers.get('retry-after')).toBe('1');
+        expect(await shed.json()).toMatchObject({
+          detail: 'Temporal is busy (in-flight limit 1 reached); retry later',
+        });
+        expect((await holding).status).toBe(503); // its own deadline: no worker ever accepts the update
+        const retried = await post('/orders', shedBody);
+        expect(retried.status).toBe(200);
+        const description = await stack.env.client.workflow.getHandle(`order:${shedBody.orderId}`).describe();
+        expect(description.status.name).toBe('RUNNING');
+      } finally {
+        await busy.close();
+      }
+    });
+
     it('refuses malformed JSON with 400', async () => {
       const response = await call('POST', '/orders', '{"amount": "1.00",');
       expect(response.status).toBe(400);

@@ -31,7 +31,8 @@ export function problemMiddleware(logger: Logger) {
       }
     } catch (error) {
       const problem = toProblem(error);
-      if (problem.status >= 500)
+      // A Problem thrown on purpose (a shed request) is an answer, not a failure to investigate.
+      if (problem.status >= 500 && !(error instanceof Problem))
         logger.error('request failed', { method: ctx.method, path: ctx.path, error });
       ctx.status = problem.status;
       ctx.type = PROBLEM_CONTENT_TYPE;

@@ -43,6 +43,7 @@ import {
 import type { orderWorkflow } from '../../workflows/orders/order-workflow';
 import type { Principal } from '../auth/api-keys';
 import { isRetryOf, orderScopeOf } from '../auth/access';
+import { inFlightLimit } from '../http/in-flight-limit';
 import { Problem } from '../http/problem';
 import {
   completePayment,
@@ -69,6 +70,8 @@ export interface OrderServiceDeps {
    * request that hangs; a retry is safe (same orderId and body, or same Idempotency-Key).
    */
   temporalDeadlineMs: number;
+  /** Starts, signals and updates waiting on Temporal at once; past it the API answers 503 at once. */
+  maxTemporalCallsInFlight: number;
   now?: () => Date;
 }
 
@@ -85,8 +88,9 @@ export function createOrderService(deps: OrderServiceDeps) {
     defaultDeadlineMs,
     now = () => new Date(),
   } = deps;
+  const temporalCalls = inFlightLimit(deps.maxTemporalCallsInFlight, 'Temporal');
   const withinDeadline = <T>(call: () => Promise<T>): Promise<T> =>
-    client.withDeadline(Date.now() + deps.temporalDeadlineMs, call);
+    temporalCalls(() => client.withDeadline(Date.now() + deps.temporalDeadlineMs, call));
   const ORDER_WORKFLOW = 'orderWorkflow';
   const workflowOptions = (order: OrderRow) => ({
     workflowId: orderWorkflowId(order.order_id),
