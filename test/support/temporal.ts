@@ -1,7 +1,8 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseKeyRing } from '../../src/crypto/key-ring';
-import { createDataConverter } from '../../src/temporal/data-converter';
+import { createDataConverter, FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
 /** Fixed payload keys: every worker, client and API of the suite (child processes too) encrypts with them. */
@@ -42,5 +43,24 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
       searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
     },
     client: { dataConverter: testDataConverter },
+  });
+}
+
+/**
+ * Workflow code bundled once per test file (Worker.create would bundle it for every worker), with the
+ * failure converter the workers use; the bundler only reports errors.
+ */
+export function bundleTestWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (message: string) => console.error(message),
+    },
   });
 }

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createKeyActivities } from '../../../src/activities/keys';
 import type { FieldCipher } from '../../../src/crypto/field-cipher';
 import { generateKeySpec } from '../../../src/crypto/key-ring';
 import { readSealedBatch, replaceSealed } from '../../../src/db/encrypted-columns';
-import { FAILURE_CONVERTER_PATH } from '../../../src/temporal/data-converter';
 import {
   ENCRYPTED_COLUMNS,
   keyRotationProgressQuery,
@@ -25,16 +24,7 @@ import {
   type Plaintexts,
 } from '../../support/encrypted-rows';
 import { testFingerprinter } from '../../support/orders';
-import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
-
-const quiet = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+import { bundleTestWorkflows, createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 /**
  * The rotation workflow with its real activities on a real MariaDB database: values written under key 1,
@@ -52,11 +42,7 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
   beforeAll(async () => {
     [env, bundle, database] = await Promise.all([
       createTimeSkippingEnv(),
-      bundleWorkflowCode({
-        workflowsPath: require.resolve('../../../src/workflows/keys/reencrypt-workflow'),
-        failureConverterPath: FAILURE_CONVERTER_PATH,
-        logger: quiet,
-      }),
+      bundleTestWorkflows(require.resolve('../../../src/workflows/keys/reencrypt-workflow')),
       createTestDatabase(),
     ]);
     const fingerprinter = testFingerprinter();

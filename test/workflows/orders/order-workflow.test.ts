@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createOrderActivities } from '../../../src/activities/orders';
 import {
   createSimulatedGateway,
@@ -17,11 +17,10 @@ import {
   submitPaymentUpdate,
   type OrderWorkflowInput,
 } from '../../../src/workflows/orders/messages';
-import { FAILURE_CONVERTER_PATH } from '../../../src/temporal/data-converter';
 import { orderWorkflow } from '../../../src/workflows/orders/order-workflow';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
-import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { bundleTestWorkflows, createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 const CARDS = {
   visa: '4242424242424242',
@@ -44,11 +43,7 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
     [env, database, bundle] = await Promise.all([
       createTimeSkippingEnv(),
       createTestDatabase(),
-      bundleWorkflowCode({
-        workflowsPath: require.resolve('../../../src/workflows'),
-        failureConverterPath: FAILURE_CONVERTER_PATH,
-        logger: quietBundler,
-      }),
+      bundleTestWorkflows(require.resolve('../../../src/workflows')),
     ]);
   });
 
@@ -284,15 +279,6 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
     expect(gateway.charges.size).toBe(7);
   });
 });
-
-const quietBundler = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => console.error(message),
-};
 
 async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

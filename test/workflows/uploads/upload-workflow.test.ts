@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { FAILURE_CONVERTER_PATH } from '../../../src/temporal/data-converter';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   uploadWorkflowId,
   type ChunkWorkflowInput,
@@ -10,7 +9,7 @@ import {
   type UploadProgress,
 } from '../../../src/workflows/uploads/messages';
 import { uploadWorkflow } from '../../../src/workflows/uploads/upload-workflow';
-import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { bundleTestWorkflows, createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 /**
  * The parent/child orchestration with scripted activities: what matters here is fan-out, windows,
@@ -23,18 +22,7 @@ describe('uploadWorkflow (time-skipping server)', () => {
   beforeAll(async () => {
     [env, bundle] = await Promise.all([
       createTimeSkippingEnv(),
-      bundleWorkflowCode({
-        workflowsPath: require.resolve('../../../src/workflows/uploads/upload-workflow'),
-        failureConverterPath: FAILURE_CONVERTER_PATH,
-        logger: {
-          log: () => undefined,
-          trace: () => undefined,
-          debug: () => undefined,
-          info: () => undefined,
-          warn: () => undefined,
-          error: () => undefined,
-        },
-      }),
+      bundleTestWorkflows(require.resolve('../../../src/workflows/uploads/upload-workflow')),
     ]);
   });
 
