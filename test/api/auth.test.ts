@@ -8,7 +8,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../src/api/auth/api-keys';
 import { openApiSpec, type HttpMethod, type OpenApiDocument } from '../../src/api/docs/openapi';
-import { startTestApi, type TestApi, type TestCaller } from '../support/api';
+import type { TestApi, TestCaller } from '../support/api';
 import { seedOrder } from '../support/orders';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -359,16 +359,7 @@ describe('authentication, roles and limits on the real stack', () => {
 
   describe('limits', () => {
     it('answers a caller over its rate limit with 429 and Retry-After, and leaves the other callers alone', async () => {
-      const limited = await startTestApi(
-        {
-          db: stack.database.db,
-          connection: stack.env.connection,
-          taskQueue: stack.api.config.temporal.taskQueue,
-          cipher: stack.cipher,
-          fingerprinter: stack.fingerprinter,
-        },
-        { DURAPAY_RATE_LIMIT: '2/min' },
-      );
+      const limited = await stack.startApi({ DURAPAY_RATE_LIMIT: '2/min' });
       try {
         const orderId = await newOrder('alice');
         const read = (caller: TestCaller | null) =>

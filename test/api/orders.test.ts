@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { completePayment, parsePaymentDraft } from '../../src/api/orders/requests';
 import { insertPayment, newCardPaymentRow } from '../../src/db/orders';
-import { startTestApi } from '../support/api';
 import { seedOrder } from '../support/orders';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -107,15 +106,7 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
     });
 
     it('answers 503 when Temporal does not take the start in time, and a retry of the same create heals it', async () => {
-      const impatient = await startTestApi(
-        {
-          db: stack.database.db,
-          connection: stack.env.connection,
-          taskQueue: stack.api.config.temporal.taskQueue,
-          cipher: stack.cipher,
-        },
-        { DURAPAY_TEMPORAL_DEADLINE_MS: '1' },
-      );
+      const impatient = await stack.startApi({ DURAPAY_TEMPORAL_DEADLINE_MS: '1' });
       const body = { orderId: `ORD-${randomUUID()}`, amount: '3.00', currency: 'USD' };
       try {
         const refused = await fetch(`${impatient.baseUrl}/orders`, {
@@ -136,9 +127,9 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
 
     it('sheds writes past DURAPAY_TEMPORAL_MAX_IN_FLIGHT with an immediate 503, and a retry heals', async () => {
       // No worker polls this queue, so a payment waiting for its update to be accepted holds the only slot.
-      const busy = await startTestApi(
-        { db: stack.database.db, connection: stack.env.connection, taskQueue: `idle-${randomUUID()}` },
+      const busy = await stack.startApi(
         { DURAPAY_TEMPORAL_MAX_IN_FLIGHT: '1', DURAPAY_TEMPORAL_DEADLINE_MS: '8000' },
+        { taskQueue: `idle-${randomUUID()}` },
       );
       const post = (path: string, body: unknown) =>
         fetch(`${busy.baseUrl}${path}`, {

@@ -18,6 +18,8 @@ export interface TestStack {
   gateway: SimulatedGateway;
   cipher: FieldCipher;
   fingerprinter: CardFingerprinter;
+  /** Another API on this stack with other settings (close it yourself); `taskQueue` overrides the worker's. */
+  startApi(env: Record<string, string>, options?: { taskQueue?: string }): Promise<TestApi>;
   stop(): Promise<void>;
 }
 
@@ -35,14 +37,23 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     activities: createActivities({ db: database.db, cipher, fingerprinter, gateway }),
   });
   const running = worker.run();
-  const api = await startTestApi(
-    { db: database.db, connection: temporal.connection, taskQueue, cipher, fingerprinter },
-    env,
-  );
+  const startApi = (apiEnv: Record<string, string>, options: { taskQueue?: string } = {}) =>
+    startTestApi(
+      {
+        db: database.db,
+        connection: temporal.connection,
+        taskQueue: options.taskQueue ?? taskQueue,
+        cipher,
+        fingerprinter,
+      },
+      apiEnv,
+    );
+  const api = await startApi(env);
   return {
     env: temporal,
     database,
     api,
+    startApi,
     gateway,
     cipher,
     fingerprinter,
