@@ -1,10 +1,11 @@
 /**
- * Bulk uploads in MySQL: the upload's status and counts, its staged rows, and its rejected rows.
+ * Bulk uploads in MySQL: the upload's status and counts, its staged rows, its committed chunks and its
+ * rejected rows.
  * Staged row values are sealed with the FieldCipher (they hold card numbers and emails).
  */
 import type { FieldCipher, FieldLocation } from '../crypto/field-cipher';
 import type { RawRow, RowError, RowProblem } from '../domain/uploads/import-rows';
-import type { UploadStatus } from '../workflows/uploads/messages';
+import type { ChunkCounts, UploadStatus } from '../workflows/uploads/messages';
 import type { Db } from './knex';
 
 export type UploadFormat = 'csv' | 'xml';
@@ -39,6 +40,8 @@ interface StagedRow {
 
 export const UPLOADS = 'uploads';
 export const UPLOAD_ROWS = 'upload_rows';
+const UPLOAD_ROWS_SLOT_INDEX = 'upload_rows_slot_idx';
+const UPLOAD_CHUNKS = 'upload_chunks';
 const UPLOAD_ERRORS = 'upload_errors';
 
 /** Rows are hashed by order id into this many slots; chunk n of N takes slots [n·S/N, (n+1)·S/N). */
@@ -87,14 +90,19 @@ export async function stageRows(
   );
 }
 
-/** The staged rows of one chunk, in file order, unsealed. */
+/**
+ * The staged rows of one chunk, in file order, unsealed. Through the slot index, forced: to skip sorting by
+ * `row_no`, MariaDB would rather scan the primary key, which reads every staged row of the upload for every
+ * chunk (43k pages, 3 s per chunk of a 1M-row upload, against a few hundred pages and 0.1 s this way).
+ */
 export async function stagedRowsInSlots(
   db: Db,
   cipher: FieldCipher,
   uploadId: string,
   [fromSlot, toSlot]: [number, number],
 ): Promise<RawRow[]> {
-  const rows = await db<StagedRow>(UPLOAD_ROWS)
+  const rows: StagedRow[] = await db
+    .from(db.raw('?? FORCE INDEX (??)', [UPLOAD_ROWS, UPLOAD_ROWS_SLOT_INDEX]))
     .where({ upload_id: uploadId })
     .andWhere('slot', '>=', fromSlot)
     .andWhere('slot', '<', toSlot)
@@ -131,6 +139,47 @@ export async function markStaged(
 
 export async function deleteUpload(db: Db, uploadId: string): Promise<void> {
   await db<UploadRow>(UPLOADS).where({ upload_id: uploadId }).delete();
+}
+
+/** The counts of a chunk that has committed, or undefined if it has not. */
+export async function findChunk(db: Db, uploadId: string, chunk: number): Promise<ChunkCounts | undefined> {
+  const row = (await db(UPLOAD_CHUNKS).where({ upload_id: uploadId, chunk_no: chunk }).first()) as
+    { rows_imported: number; rows_rejected: number } | undefined;
+  return row && { rowsImported: row.rows_imported, rowsRejected: row.rows_rejected };
+}
+
+/** Call in the chunk's transaction: the record then exists exactly when the chunk's rows do. */
+export async function recordChunk(
+  trx: Db,
+  uploadId: string,
+  chunk: number,
+  counts: ChunkCounts,
+  now: Date,
+): Promise<void> {
+  await trx(UPLOAD_CHUNKS).insert({
+    upload_id: uploadId,
+    chunk_no: chunk,
+    rows_imported: counts.rowsImported,
+    rows_rejected: counts.rowsRejected,
+    finished_at: now,
+  });
+}
+
+/** The progress of a running upload as far as MySQL knows it: the sum of its committed chunks. */
+export async function committedProgress(
+  db: Db,
+  uploadId: string,
+): Promise<ChunkCounts & { chunksCompleted: number }> {
+  const totals = (await db(UPLOAD_CHUNKS)
+    .where({ upload_id: uploadId })
+    .count({ chunks: '*' })
+    .sum({ imported: 'rows_imported', rejected: 'rows_rejected' })
+    .first()) as { chunks: number | string; imported: string | null; rejected: string | null };
+  return {
+    chunksCompleted: Number(totals.chunks),
+    rowsImported: Number(totals.imported ?? 0),
+    rowsRejected: Number(totals.rejected ?? 0),
+  };
 }
 
 export async function recordRowErrors(db: Db, uploadId: string, errors: RowError[]): Promise<void> {

@@ -15,6 +15,7 @@ const HEADER =
 /**
  * A worker killed outright (SIGKILL) in the middle of an upload, then a new worker: every chunk is imported
  * exactly once — a chunk caught mid-transaction rolled back and ran again; a committed one is recognised.
+ * Meanwhile the status comes from MySQL, as nothing can answer the workflow's query.
  */
 describe('worker crash during an upload', () => {
   let env: TestWorkflowEnvironment;
@@ -75,6 +76,13 @@ describe('worker crash during an upload', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     expect(midway.chunks.completed).toBeLessThan(midway.chunks.total);
+
+    // No worker answers the progress query now: MySQL does, with exactly the chunks that committed.
+    const stalled = await view();
+    expect(stalled.status).toBe('RUNNING');
+    expect(stalled.chunks.completed).toBeGreaterThanOrEqual(midway.chunks.completed);
+    expect(stalled.rowsImported).toBe(Number((await database.db('payments').count({ n: '*' }).first())?.n));
+    expect(stalled.rowsRejected).toBe(0);
 
     await startWorker();
     const final = await eventually(view, (v) => v.status !== 'RUNNING', 120_000);

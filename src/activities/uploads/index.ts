@@ -11,7 +11,15 @@ import {
   type OrderRow,
   type PaymentRow,
 } from '../../db/orders';
-import { findUpload, finishUploadRow, recordRowErrors, slotRange, stagedRowsInSlots } from '../../db/uploads';
+import {
+  findChunk,
+  findUpload,
+  finishUploadRow,
+  recordChunk,
+  recordRowErrors,
+  slotRange,
+  stagedRowsInSlots,
+} from '../../db/uploads';
 import { parseDbDecimal, toDbDecimal } from '../../domain/money';
 import type { ImportOrder, ImportPayment, RawRow, RowError } from '../../domain/uploads/import-rows';
 import { validateRows } from '../../uploads/group-orders';
@@ -43,23 +51,28 @@ export function createUploadActivities({
 
     /**
      * One chunk in one transaction: all rows of its orders (a slot range), validated together, then written
-     * with the errors. Running it again finds the same orders already there, identical, and writes nothing new.
+     * with the errors and the chunk's counts. Running it again answers the recorded counts and does nothing.
+     * Of two attempts at once (after a heartbeat timeout) the later fails on a duplicate key, rolls back, and
+     * its retry finds the record.
      */
     async importChunk({ uploadId, chunk }) {
+      const committed = await findChunk(db, uploadId, chunk);
+      if (committed) return committed;
       const upload = await requireUpload(uploadId);
       const rows = await stagedRowsInSlots(db, cipher, uploadId, slotRange(chunk, upload.chunks_total));
       heartbeat();
       const validated = validateRows(rows);
       heartbeat();
       const written = now();
-      const imported = await db.transaction(async (trx) => {
+      return db.transaction(async (trx) => {
         const { fresh, same, clashes } = await sortAgainstExisting(trx, validated.orders);
         await insertOrders(trx, fresh, { cipher, fingerprinter }, written);
         await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
-        return [...fresh, ...same];
+        const rowsImported = [...fresh, ...same].reduce((sum, order) => sum + rowsOf(order), 0);
+        const counts = { rowsImported, rowsRejected: rows.length - rowsImported };
+        await recordChunk(trx, uploadId, chunk, counts, written);
+        return counts;
       });
-      const rowsImported = imported.reduce((sum, order) => sum + rowsOf(order), 0);
-      return { rowsImported, rowsRejected: rows.length - rowsImported };
     },
 
     async finishUpload({ uploadId, progress }) {

@@ -6,7 +6,13 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Config } from '../../config';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
-import { findUpload, listRowErrors, type UploadFormat, type UploadRow } from '../../db/uploads';
+import {
+  committedProgress,
+  findUpload,
+  listRowErrors,
+  type UploadFormat,
+  type UploadRow,
+} from '../../db/uploads';
 import { csvRecord, csvTextCell } from '../../domain/exports/csv-cells';
 import { UPLOAD_ID } from '../../workflows/search-attributes';
 import { uploadProgressQuery, uploadWorkflowId } from '../../workflows/uploads/messages';
@@ -82,18 +88,18 @@ export function uploadRoutes({
 
   router.get('/uploads/:uploadId', ...operators, async (ctx) => {
     const upload = await requireUpload(ctx.params.uploadId!);
-    const live = upload.upload_status === 'RUNNING' ? await liveProgress(upload.upload_id) : undefined;
+    const running = upload.upload_status === 'RUNNING' ? await runningProgress(upload.upload_id) : undefined;
     ctx.body = {
       uploadId: upload.upload_id,
       status: upload.upload_status,
       format: upload.format,
       rowsTotal: upload.rows_total,
-      rowsImported: live?.rowsImported ?? upload.rows_imported,
-      rowsRejected: live?.rowsRejected ?? upload.rows_rejected,
+      rowsImported: running?.rowsImported ?? upload.rows_imported,
+      rowsRejected: running?.rowsRejected ?? upload.rows_rejected,
       chunks: {
         total: upload.chunks_total,
-        completed: live?.chunksCompleted ?? upload.chunks_completed,
-        failed: live?.chunksFailed ?? upload.chunks_failed,
+        completed: running?.chunksCompleted ?? upload.chunks_completed,
+        failed: running?.chunksFailed ?? upload.chunks_failed,
       },
       startedAt: upload.started_at.toISOString(),
       finishedAt: upload.finished_at?.toISOString() ?? null,
@@ -116,16 +122,16 @@ export function uploadRoutes({
   }
 
   /**
-   * The workflow knows the progress while it runs; MySQL has it once it has finished. A busy Temporal must not
-   * hold a status request up: after a short deadline the last counts in MySQL answer instead.
+   * The workflow knows the progress while it runs. A busy Temporal must not hold a status request up: after a
+   * short deadline MySQL answers with the chunks committed so far (only the workflow knows of failed chunks).
    */
-  async function liveProgress(uploadId: string) {
+  async function runningProgress(uploadId: string) {
     try {
       return await client.withDeadline(Date.now() + LIVE_PROGRESS_DEADLINE_MS, () =>
         client.workflow.getHandle(uploadWorkflowId(uploadId)).query(uploadProgressQuery),
       );
     } catch {
-      return undefined;
+      return { ...(await committedProgress(db, uploadId)), chunksFailed: 0 };
     }
   }
 

@@ -1,0 +1,107 @@
+import { Readable } from 'node:stream';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createUploadActivities } from '../../src/activities/uploads';
+import { stageUpload } from '../../src/api/uploads/staging';
+import { committedProgress, slotRange, UPLOAD_ROWS } from '../../src/db/uploads';
+import { CSV_HEADER } from '../../src/uploads/csv-rows';
+import type { ChunkCounts, ChunkWorkflowInput, UploadActivities } from '../../src/workflows/uploads/messages';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { testCipher, testFingerprinter } from '../support/orders';
+
+const ORDERS = 40;
+const CHUNK_ROWS = 10;
+
+/** The real chunk import on MariaDB: each chunk's counts are committed with its rows, exactly once. */
+describe('importChunk and the committed progress of an upload', () => {
+  let database: TestDatabase;
+  let uploadId: string;
+  const cipher = testCipher();
+
+  // A fresh activity context per call, as each attempt of a real activity has.
+  const importChunk = (input: ChunkWorkflowInput) =>
+    new MockActivityEnvironment().run<[ChunkWorkflowInput], ChunkCounts, UploadActivities['importChunk']>(
+      (chunk) =>
+        createUploadActivities({ db: database.db, cipher, fingerprinter: testFingerprinter() }).importChunk(
+          chunk,
+        ),
+      input,
+    );
+  const count = async (table: string) => Number((await database.db(table).count({ n: '*' }).first())?.n);
+  const tableCounts = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        ['orders', 'payments', 'upload_errors', 'upload_chunks'].map(async (t) => [t, await count(t)]),
+      ),
+    ) as Record<string, number>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // One bad order (ORD-7's card fails Luhn), wherever its slot puts it.
+    const rows = Array.from(
+      { length: ORDERS },
+      (_, i) =>
+        `ORD-${i},12.34,USD,COMPLETED,2026-03-01T09:15:00Z,c${i}@example.com,PAY-${i},12.34,COMPLETED,CARD,${i === 7 ? '4242424242424241' : '4242424242424242'}`,
+    );
+    const staged = await stageUpload(
+      { db: database.db, cipher, now: () => new Date() },
+      {
+        format: 'csv',
+        body: Readable.from([Buffer.from([CSV_HEADER, ...rows].join('\n'))]),
+        maxBytes: 1 << 20,
+        chunkRows: CHUNK_ROWS,
+      },
+    );
+    expect(staged.chunksTotal).toBe(ORDERS / CHUNK_ROWS);
+    uploadId = staged.uploadId;
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('records each chunk with its rows, so MySQL knows the exact progress of a running upload', async () => {
+    expect(await committedProgress(database.db, uploadId)).toEqual({
+      chunksCompleted: 0,
+      rowsImported: 0,
+      rowsRejected: 0,
+    });
+    const first = await importChunk({ uploadId, chunk: 0 });
+    const second = await importChunk({ uploadId, chunk: 1 });
+
+    const progress = await committedProgress(database.db, uploadId);
+    expect(progress).toEqual({
+      chunksCompleted: 2,
+      rowsImported: first.rowsImported + second.rowsImported,
+      rowsRejected: first.rowsRejected + second.rowsRejected,
+    });
+    // One payment per row: the recorded counts are exactly what was committed.
+    expect(progress.rowsImported).toBe(await count('payments'));
+    expect(progress.rowsRejected).toBe(await count('upload_errors'));
+  });
+
+  it('answers a re-run chunk with its recorded counts and writes nothing new', async () => {
+    const first = await importChunk({ uploadId, chunk: 2 });
+    expect(first.rowsImported).toBeGreaterThan(0);
+    const before = await tableCounts();
+    // Without its staged rows, redoing the work would count nothing: the answer comes from the record.
+    const [fromSlot, toSlot] = slotRange(2, ORDERS / CHUNK_ROWS);
+    await database
+      .db(UPLOAD_ROWS)
+      .where({ upload_id: uploadId })
+      .andWhere('slot', '>=', fromSlot)
+      .andWhere('slot', '<', toSlot)
+      .delete();
+
+    expect(await importChunk({ uploadId, chunk: 2 })).toEqual(first);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('counts every row of the upload once over all its chunks', async () => {
+    await importChunk({ uploadId, chunk: 3 });
+    expect(await committedProgress(database.db, uploadId)).toEqual({
+      chunksCompleted: 4,
+      rowsImported: ORDERS - 1,
+      rowsRejected: 1,
+    });
+  });
+});
