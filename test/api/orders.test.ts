@@ -140,21 +140,39 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       try {
         const held = { orderId: `ORD-${randomUUID()}`, amount: '5.00', currency: 'USD' };
         expect((await post('/orders', held)).status).toBe(201);
-        const holding = post(`/orders/${held.orderId}/payments?wait=true`, {
-          amount: '5.00',
-          method: card(),
-        });
+        // The holder and the probing creates race for the one slot: whichever loses is shed. So the holder (one
+        // payment, by its Idempotency-Key) is sent again whenever it has ended, and each probe comes after it.
+        let holding: Promise<Response> | undefined;
+        let holderDone = true;
+        const hold = () => {
+          holderDone = false;
+          holding = fetch(`${busy.baseUrl}/orders/${held.orderId}/payments?wait=true`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'idempotency-key': `hold-${held.orderId}`,
+              ...busy.headers('alice'),
+            },
+            body: JSON.stringify({ amount: '5.00', method: card() }),
+          });
+          void holding.finally(() => (holderDone = true));
+        };
         const shedBody = { orderId: `ORD-${randomUUID()}`, amount: '6.00', currency: 'USD' };
         const shed = await eventually(
-          () => post('/orders', shedBody),
+          async () => {
+            if (holderDone) hold();
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            return post('/orders', shedBody);
+          },
           (response) => response.status !== 201 && response.status !== 200,
+          60_000,
         );
         expect(shed.status).toBe(503);
         expect(shed.headers.get('retry-after')).toBe('1');
         expect(await shed.json()).toMatchObject({
           detail: 'Temporal is busy (in-flight limit 1 reached); retry later',
         });
-        expect((await holding).status).toBe(503); // its own deadline: no worker ever accepts the update
+        expect((await holding!).status).toBe(503); // its own deadline: no worker ever accepts the update
         const retried = await post('/orders', shedBody);
         expect(retried.status).toBe(200);
         const description = await stack.env.client.workflow.getHandle(`order:${shedBody.orderId}`).describe();

@@ -129,7 +129,14 @@ describe('key rotation across a worker crash (dev server, worker process, MariaD
     const started = Date.now();
     const accepted = await call(api, 'operator', 'POST', '/admin/key-rotations');
     expect(accepted).toEqual({ status: 202, body: { rotationId: 'k2', status: 'RUNNING' } });
-    const view = async () => (await call(api, 'operator', 'GET', '/admin/key-rotations/k2')).body;
+    // A status poll may get a 503 while the restarted worker catches up (the query waits on it): poll again.
+    const view = async () =>
+      (
+        await eventually(
+          () => call(api, 'operator', 'GET', '/admin/key-rotations/k2'),
+          (response) => response.status !== 503,
+        )
+      ).body;
 
     const midway = await eventually(
       view,
