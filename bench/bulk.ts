@@ -12,7 +12,7 @@
  * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the end,
  * stopped. Generated files go to a temporary folder that is removed at the end.
  */
-import { cleanUpRegistry, commandLine, UsageError } from './lib/cli';
+import { cleanUpRegistry, commandLine, optionsOrHelp, UsageError } from './lib/cli';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,12 +64,8 @@ async function measure<T>(run: () => Promise<T>): Promise<Measured<T>> {
 }
 
 async function main(): Promise<void> {
-  const parsed = parseBulkOptions(process.argv.slice(2), process.env);
-  if (parsed === 'help') {
-    console.log(bulkUsage());
-    return;
-  }
-  const options = parsed;
+  const options = optionsOrHelp(parseBulkOptions, bulkUsage);
+  if (!options) return;
   onStopSignals();
   const runId = `bb${Date.now().toString(36)}`;
   const results: Results = { options, runId, environment: {}, files: {} };

@@ -11,7 +11,7 @@
  * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the
  * end, stopped. All traffic goes to this machine only, and every phase is bounded in time.
  */
-import { cleanUpRegistry, commandLine } from './lib/cli';
+import { cleanUpRegistry, commandLine, optionsOrHelp } from './lib/cli';
 import fs from 'node:fs';
 import os from 'node:os';
 import { createOrderBody, payInFullBody, seedOrders, waitUntilCompleted } from './lib/api';
@@ -55,12 +55,8 @@ interface Results {
 const { add: onCleanUp, cleanUp, onStopSignals } = cleanUpRegistry(log);
 
 async function main(): Promise<void> {
-  const parsed = parseOptions(process.argv.slice(2), process.env);
-  if (parsed === 'help') {
-    console.log(usage());
-    return;
-  }
-  const options = parsed;
+  const options = optionsOrHelp(parseOptions, usage);
+  if (!options) return;
   onStopSignals();
 
   const results: Results = { startedAt: new Date(), options, environment: {}, cpu: new Map() };

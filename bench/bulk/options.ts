@@ -1,5 +1,12 @@
 /** bench:bulk settings: command-line flags win over BENCH_BULK_* environment variables, which win over defaults. */
-import { readSettings, usageText, type Setting } from '../lib/cli';
+import {
+  jsonFileSetting,
+  phasesSetting,
+  readSettings,
+  SHARED_SETTINGS,
+  usageText,
+  type Setting,
+} from '../lib/cli';
 
 export const BULK_PHASES = ['baseline', 'csv', 'xml', 'export'] as const;
 export type BulkPhase = (typeof BULK_PHASES)[number];
@@ -19,12 +26,7 @@ export interface BulkOptions {
 }
 
 const SETTINGS = {
-  apiUrl: {
-    flag: 'url',
-    env: 'BENCH_API_URL',
-    default: 'http://127.0.0.1:3000',
-    help: 'API base URL (loopback only)',
-  },
+  apiUrl: SHARED_SETTINGS.apiUrl,
   rows: {
     flag: 'rows',
     env: 'BENCH_BULK_ROWS',
@@ -55,24 +57,9 @@ const SETTINGS = {
     default: '60',
     help: 'longest wait for the stack to go quiet before each phase, seconds',
   },
-  stackTimeoutS: {
-    flag: 'stack-timeout',
-    env: 'BENCH_STACK_TIMEOUT',
-    default: '180',
-    help: 'longest wait for a stack the bench starts, seconds',
-  },
-  phases: {
-    flag: 'phases',
-    env: 'BENCH_BULK_PHASES',
-    default: BULK_PHASES.join(','),
-    help: `comma-separated subset of ${BULK_PHASES.join(',')}`,
-  },
-  jsonFile: {
-    flag: 'json',
-    env: 'BENCH_BULK_JSON',
-    default: '',
-    help: 'also write the results as JSON to this file',
-  },
+  stackTimeoutS: SHARED_SETTINGS.stackTimeoutS,
+  phases: phasesSetting('BENCH_BULK_PHASES', BULK_PHASES),
+  jsonFile: jsonFileSetting('BENCH_BULK_JSON'),
 } satisfies Record<keyof BulkOptions, Setting>;
 
 export function bulkUsage(): string {

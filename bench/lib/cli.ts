@@ -11,6 +11,46 @@ export interface Setting {
   help: string;
 }
 
+/** The settings both benches have, spelt once. */
+export const SHARED_SETTINGS = {
+  apiUrl: {
+    flag: 'url',
+    env: 'BENCH_API_URL',
+    default: 'http://127.0.0.1:3000',
+    help: 'API base URL (loopback only)',
+  },
+  stackTimeoutS: {
+    flag: 'stack-timeout',
+    env: 'BENCH_STACK_TIMEOUT',
+    default: '180',
+    help: 'longest wait for a stack the bench starts, seconds',
+  },
+} satisfies Record<string, Setting>;
+
+export function phasesSetting(env: string, phases: readonly string[]): Setting {
+  return {
+    flag: 'phases',
+    env,
+    default: phases.join(','),
+    help: `comma-separated subset of ${phases.join(',')}`,
+  };
+}
+
+export function jsonFileSetting(env: string): Setting {
+  return { flag: 'json', env, default: '', help: 'also write the results as JSON to this file' };
+}
+
+/** The options of a run, or undefined after printing the usage when --help was asked for. */
+export function optionsOrHelp<T>(
+  parse: (argv: string[], env: NodeJS.ProcessEnv) => T | 'help',
+  usage: () => string,
+): T | undefined {
+  const parsed = parse(process.argv.slice(2), process.env);
+  if (parsed !== 'help') return parsed;
+  console.log(usage());
+  return undefined;
+}
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }

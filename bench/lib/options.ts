@@ -1,5 +1,13 @@
 /** Bench settings: command-line flags win over BENCH_* environment variables, which win over defaults. */
-import { readSettings, usageText, UsageError, type Setting } from './cli';
+import {
+  jsonFileSetting,
+  phasesSetting,
+  readSettings,
+  SHARED_SETTINGS,
+  usageText,
+  UsageError,
+  type Setting,
+} from './cli';
 
 export { UsageError };
 
@@ -33,12 +41,7 @@ export interface BenchOptions {
 }
 
 const SETTINGS = {
-  apiUrl: {
-    flag: 'url',
-    env: 'BENCH_API_URL',
-    default: 'http://127.0.0.1:3000',
-    help: 'API base URL (loopback only)',
-  },
+  apiUrl: SHARED_SETTINGS.apiUrl,
   connections: {
     flag: 'connections',
     env: 'BENCH_CONNECTIONS',
@@ -106,24 +109,9 @@ const SETTINGS = {
     default: '180',
     help: 'longest wait for the stack to go quiet before each phase and after the mixed load, seconds',
   },
-  stackTimeoutS: {
-    flag: 'stack-timeout',
-    env: 'BENCH_STACK_TIMEOUT',
-    default: '180',
-    help: 'longest wait for a stack the bench starts, seconds',
-  },
-  phases: {
-    flag: 'phases',
-    env: 'BENCH_PHASES',
-    default: PHASES.join(','),
-    help: `comma-separated subset of ${PHASES.join(',')}`,
-  },
-  jsonFile: {
-    flag: 'json',
-    env: 'BENCH_JSON',
-    default: '',
-    help: 'also write the results as JSON to this file',
-  },
+  stackTimeoutS: SHARED_SETTINGS.stackTimeoutS,
+  phases: phasesSetting('BENCH_PHASES', PHASES),
+  jsonFile: jsonFileSetting('BENCH_JSON'),
 } satisfies Record<keyof BenchOptions, Setting>;
 
 /** A setting the bench cannot use: said in one line, without a stack trace. */
