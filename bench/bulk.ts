@@ -12,12 +12,12 @@
  * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the end,
  * stopped. Generated files go to a temporary folder that is removed at the end.
  */
-import { cleanUpRegistry, commandLine, optionsOrHelp, UsageError } from './lib/cli';
+import { cleanUpRegistry, optionsOrHelp, UsageError } from './lib/cli';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuSnapshot, cpuUsage, pidsOf, waitForQuiet, type CpuUsage } from './lib/cpu';
-import { ensureStack, healthStatus, type StackHandle } from './lib/processes';
+import { describeRun, ensureStack, healthStatus, type StackHandle } from './lib/processes';
 import { formatRate, markdownTable } from './lib/stats';
 import { runBaseline, type BaselineResult } from './bulk/baseline';
 import { writeCsv, writeXml } from './bulk/data';
@@ -173,23 +173,14 @@ async function useOrStartStack(options: BulkOptions): Promise<StackHandle> {
 }
 
 function describeEnvironment(options: BulkOptions, stack: StackHandle): Record<string, string> {
-  const env = process.env;
-  const stackSetting = (name: string, fallback: string) =>
-    stack.startedByBench
-      ? (env[name] ?? fallback)
-      : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
+  const { fields, stackSetting } = describeRun(
+    'bench:bulk',
+    (name) => name.startsWith('DURAPAY_UPLOAD') || name === 'DURAPAY_MAX_UPLOAD',
+    stack,
+    options.apiUrl,
+  );
   return {
-    command: commandLine(
-      'bench:bulk',
-      (name) => name.startsWith('DURAPAY_UPLOAD') || name === 'DURAPAY_MAX_UPLOAD',
-    ),
-    date: new Date().toISOString(),
-    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
-    node: process.version,
-    stack: stack.startedByBench
-      ? 'started by the bench (scripts/start.ts, NODE_ENV unset = development)'
-      : 'already running, reused',
-    'api url': options.apiUrl.origin,
+    ...fields,
     'rows per file': String(options.rows),
     'chunk rows (DURAPAY_UPLOAD_CHUNK_ROWS)': stackSetting('DURAPAY_UPLOAD_CHUNK_ROWS', '5000 (default)'),
     'window (DURAPAY_UPLOAD_WINDOW)': stackSetting('DURAPAY_UPLOAD_WINDOW', '8 (default)'),

@@ -11,7 +11,7 @@
  * The stack at --url is used when /health answers 200; otherwise `scripts/start.ts` is started and, at the
  * end, stopped. All traffic goes to this machine only, and every phase is bounded in time.
  */
-import { cleanUpRegistry, commandLine, optionsOrHelp } from './lib/cli';
+import { cleanUpRegistry, optionsOrHelp } from './lib/cli';
 import fs from 'node:fs';
 import os from 'node:os';
 import { createOrderBody, payInFullBody, seedOrders, waitUntilCompleted } from './lib/api';
@@ -27,7 +27,13 @@ import {
   type Step,
 } from './lib/load';
 import { parseOptions, usage, UsageError, type BenchOptions } from './lib/options';
-import { ensureStack, startBaselineServer, type OwnedProcess, type StackHandle } from './lib/processes';
+import {
+  describeRun,
+  ensureStack,
+  startBaselineServer,
+  type OwnedProcess,
+  type StackHandle,
+} from './lib/processes';
 import { formatMs, formatRate, markdownTable } from './lib/stats';
 
 const READ_P99_TARGET_MS = 250;
@@ -291,23 +297,14 @@ function describeEnvironment(options: BenchOptions, stack: StackHandle, limit: n
   const apiLimits = pidsOf(snapshot, 'api')
     .map((pid) => openFileLimit(pid))
     .filter((value): value is number => value !== undefined);
-  const env = process.env;
-  const stackSetting = (name: string, fallback: string) =>
-    stack.startedByBench
-      ? (env[name] ?? fallback)
-      : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
+  const { fields, stackSetting } = describeRun(
+    'bench:orders',
+    (name) => name === 'DURAPAY_GATEWAY_LATENCY_MS' || name === 'LOG_LEVEL',
+    stack,
+    options.apiUrl,
+  );
   return {
-    command: commandLine(
-      'bench:orders',
-      (name) => name === 'DURAPAY_GATEWAY_LATENCY_MS' || name === 'LOG_LEVEL',
-    ),
-    date: new Date().toISOString(),
-    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
-    node: process.version,
-    stack: stack.startedByBench
-      ? 'started by the bench (scripts/start.ts, NODE_ENV unset = development)'
-      : 'already running, reused',
-    'api url': options.apiUrl.origin,
+    ...fields,
     'gateway latency (DURAPAY_GATEWAY_LATENCY_MS)': stackSetting('DURAPAY_GATEWAY_LATENCY_MS', '0 (default)'),
     'log level (LOG_LEVEL)': stackSetting('LOG_LEVEL', 'info (default: one line per request)'),
     'open-file limit': `bench ${limit ?? 'unknown'}, api ${apiLimits.length ? Math.min(...apiLimits) : 'unknown'}`,

@@ -4,10 +4,12 @@
  * children in order.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { benchStackEnv, keysGiven } from './auth';
+import { commandLine } from './cli';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -177,4 +179,34 @@ export async function startBaselineServer(): Promise<OwnedProcess & { url: URL }
     throw error;
   });
   return { ...owned, url: new URL(`http://127.0.0.1:${port}`) };
+}
+
+/**
+ * The first lines of a run's settings table, the same in every bench, and `stackSetting`, which reports a
+ * stack setting from the bench's environment only when the bench started the stack (a running stack keeps
+ * its own).
+ */
+export function describeRun(
+  script: string,
+  repeatsVariable: (name: string) => boolean,
+  stack: StackHandle,
+  apiUrl: URL,
+) {
+  const env = process.env;
+  const stackSetting = (name: string, fallback: string) =>
+    stack.startedByBench
+      ? (env[name] ?? fallback)
+      : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
+  const cpus = os.cpus();
+  const fields: Record<string, string> = {
+    command: commandLine(script, repeatsVariable),
+    date: new Date().toISOString(),
+    machine: `${cpus.length} cores (${cpus[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+    node: process.version,
+    stack: stack.startedByBench
+      ? 'started by the bench (scripts/start.ts, NODE_ENV unset = development)'
+      : 'already running, reused',
+    'api url': apiUrl.origin,
+  };
+  return { fields, stackSetting };
 }
