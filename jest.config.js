@@ -6,8 +6,9 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/setup-each-file.ts'],
-  // Servers are real (Temporal test server, dev server, MariaDB): give them time to start.
-  testTimeout: 60_000,
+  // Servers are real (Temporal test server, dev server, MariaDB) and share two cores: this only guards
+  // against a hang, and a slow moment of the machine must not fail a test that is merely slower.
+  testTimeout: 180_000,
   // Two cores: more workers only make the Temporal servers fight for CPU.
   maxWorkers: 2,
 };
