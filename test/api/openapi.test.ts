@@ -268,7 +268,7 @@ describe('real responses match the OpenAPI document (dev server, worker, MariaDB
       { db: database.db, connection: env.connection, taskQueue, cipher },
       { DURAPAY_MAX_BODY: '8kb', DURAPAY_PAYMENT_WAIT_MS: '30000' },
     );
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await api?.close();

@@ -32,7 +32,7 @@ describe('a large upload with scattered bad rows (real stack)', () => {
           await fetch(`${stack.api.baseUrl}/uploads/${uploadId}`, { headers: stack.api.headers('operator') })
         ).json()) as any,
       (v) => v.status !== 'RUNNING',
-      120_000,
+      300_000,
     );
     expect(view).toMatchObject({
       status: 'COMPLETED_WITH_ERRORS',

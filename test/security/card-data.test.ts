@@ -39,7 +39,7 @@ describe('card data at rest, in Temporal and in logs', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     await makeTraffic();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await stack?.stop();

@@ -67,10 +67,11 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   };
 }
 
+/** Polls until `accept`; the timeout is a hang guard, generous because a slow moment must not fail a test. */
 export async function eventually<T>(
   probe: () => Promise<T>,
   accept: (value: T) => boolean,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

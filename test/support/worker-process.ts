@@ -35,7 +35,8 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
       eventually(
         () => Promise.resolve(output.join('')),
         (text) => text.includes('worker started'),
-        60_000,
+        // A hang guard: the worker bundles its workflow code first, slow on a busy machine.
+        180_000,
       ),
   };
 }

@@ -102,5 +102,5 @@ describe('worker process shutdown', () => {
     });
     worker!.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  }, 180_000);
+  });
 });

@@ -2,9 +2,10 @@
  * Bulk export of orders and their payments as CSV or XML, in the bulk-upload formats (card numbers
  * aside: an export carries brand and last 4 only, and never reads `card_number_enc`).
  *
- * Constant memory whatever the size: orders are read in keyset-paged batches, a batch is fetched only
- * when the previous one has been formatted and pulled by the HTTP response (Readable.from over async
- * generators: nothing is read ahead of a slow client), and each email is decrypted as its row is written.
+ * Constant memory whatever the size: orders are read in keyset-paged batches. The next batch is read while
+ * the current one is formatted, so the database and the formatting overlap, and no further: a slow client
+ * holds at most two batches (Readable.from over async generators pulls only as the response drains).
+ * Each email is decrypted as its row is written.
  *
  * Failures: anything that fails before the first chunk (the first query, a bad first row) is thrown to
  * the caller, which answers with problem details. Once bytes are out the status cannot change, so a
@@ -78,16 +79,51 @@ const UPLOAD_METHODS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Orders matching the filter in order_id order, `batchSize` at a time. Each batch reads its orders and
- * their payments in one short REPEATABLE READ transaction, so a batch is consistent (no payment settled after
- * its order was read); the export as a whole is not a snapshot, which would pin a connection for as long
- * as the slowest client takes.
+ * Orders matching the filter in order_id order, `batchSize` at a time, one batch read ahead. Each batch reads
+ * its orders and their payments in one short REPEATABLE READ transaction, so a batch is consistent (no
+ * payment settled after its order was read); the export as a whole is not a snapshot, which would pin a
+ * connection for as long as the slowest client takes.
  */
-export async function* readOrderBatches(
+export function readOrderBatches(
   db: Db,
   filter: ExportFilter,
   batchSize: number = EXPORT_BATCH_SIZE,
 ): AsyncGenerator<ExportBatch> {
+  return readingOneAhead(orderBatches(db, filter, batchSize));
+}
+
+/**
+ * What `source` yields, with the next item already requested while the caller works on this one. Stopping
+ * early waits for that request, then closes the source.
+ */
+export async function* readingOneAhead<T>(source: AsyncIterator<T>): AsyncGenerator<T> {
+  const ahead = () => {
+    const next = source.next();
+    // Awaited on the next turn; until then a failure must not count as unhandled.
+    next.catch(() => undefined);
+    return next;
+  };
+  let next = ahead();
+  let finished = false;
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) {
+        finished = true;
+        return;
+      }
+      next = ahead();
+      yield current.value;
+    }
+  } finally {
+    if (!finished) {
+      const pending = await next.catch(() => ({ done: true }) as const);
+      if (!pending.done) await source.return?.();
+    }
+  }
+}
+
+async function* orderBatches(db: Db, filter: ExportFilter, batchSize: number): AsyncGenerator<ExportBatch> {
   let after: string | undefined;
   for (;;) {
     const batch = await db.transaction(

@@ -54,18 +54,25 @@ export async function stageUpload(
   }
 
   let rowNo = 0;
+  // One batch is written while the next is parsed, so MySQL and the parser work at the same time.
+  let writing: Promise<void> = Promise.resolve();
   try {
     let batch: { row: RawRow; rowNo: number; slot: number }[] = [];
     const rows = input.format === 'csv' ? readCsvRows(metered()) : readXmlRows(metered());
     for await (const row of rows) {
       batch.push({ row, rowNo: rowNo++, slot: slotOf(row) });
       if (batch.length === STAGE_BATCH) {
-        await stageRows(db, cipher, uploadId, batch);
+        await writing;
+        writing = stageRows(db, cipher, uploadId, batch);
+        // Seen by the next await, or by the catch below: never an unhandled rejection meanwhile.
+        writing.catch(() => undefined);
         batch = [];
       }
     }
+    await writing;
     await stageRows(db, cipher, uploadId, batch);
   } catch (error) {
+    await writing.catch(() => undefined);
     await deleteUpload(db, uploadId);
     throw error;
   }
