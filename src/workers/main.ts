@@ -7,6 +7,7 @@ import { createActivities } from '../activities';
 import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createDataConverter } from '../temporal/data-converter';
+import { bundleWorkflowsInChildProcess } from './workflow-bundle';
 
 /**
  * The worker process. On SIGINT/SIGTERM the SDK stops polling, lets in-flight activities finish for up to
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      workflowsPath: require.resolve('../workflows'),
+      workflowBundle: await bundleWorkflowsInChildProcess(),
       dataConverter: createDataConverter(createPayloadKeyRing(config, (message) => logger.warn(message))),
       activities: createActivities({
         db,

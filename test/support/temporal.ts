@@ -1,8 +1,8 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseKeyRing } from '../../src/crypto/key-ring';
-import { createDataConverter, FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
+import { createDataConverter } from '../../src/temporal/data-converter';
+import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
 /** Fixed payload keys: every worker, client and API of the suite (child processes too) encrypts with them. */
@@ -46,21 +46,5 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/**
- * Workflow code bundled once per test file (Worker.create would bundle it for every worker), with the
- * failure converter the workers use; the bundler only reports errors.
- */
-export function bundleTestWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({
-    workflowsPath,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: (message: string) => console.error(message),
-    },
-  });
-}
+/** Workflow code bundled once per test file (Worker.create would bundle it for every worker). */
+export const bundleTestWorkflows = bundleWorkflows;
