@@ -198,6 +198,7 @@ const seconds = (s: number | undefined) =>
 const cores = (usage: CpuUsage) =>
   [
     ...(usage.machineBusy === undefined ? [] : [`machine ${Math.round(usage.machineBusy * 100)} % busy`]),
+    ...(usage.machineStolen === undefined ? [] : [`${Math.round(usage.machineStolen * 100)} % stolen`]),
     ...usage.byRole
       .filter(([, used]) => used >= 0.05)
       .slice(0, 5)
@@ -349,7 +350,12 @@ function toJson(results: Results) {
     m && {
       ...m.result,
       rss: Object.fromEntries(m.rss.byRole),
-      cpu: { wallS: m.cpu.wallS, machineBusy: m.cpu.machineBusy, byRole: Object.fromEntries(m.cpu.byRole) },
+      cpu: {
+        wallS: m.cpu.wallS,
+        machineBusy: m.cpu.machineBusy,
+        machineStolen: m.cpu.machineStolen,
+        byRole: Object.fromEntries(m.cpu.byRole),
+      },
     };
   return {
     runId: results.runId,

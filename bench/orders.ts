@@ -503,7 +503,8 @@ function report(results: Results): string {
         const usage = results.cpu.get(phase)!;
         if (usage.machineBusy === undefined) return '–';
         const attributed = usage.byRole.reduce((sum, [, cores]) => sum + cores, 0);
-        return Math.max(0, usage.machineBusy * os.cpus().length - attributed).toFixed(2);
+        const ownBusy = usage.machineBusy - (usage.machineStolen ?? 0);
+        return Math.max(0, ownBusy * os.cpus().length - attributed).toFixed(2);
       }),
     ]);
     rows.push([
@@ -511,6 +512,13 @@ function report(results: Results): string {
       ...phases.map((phase) => {
         const busy = results.cpu.get(phase)!.machineBusy;
         return busy === undefined ? '–' : `${(busy * 100).toFixed(0)} %`;
+      }),
+    ]);
+    rows.push([
+      'of which stolen by the hypervisor',
+      ...phases.map((phase) => {
+        const stolen = results.cpu.get(phase)!.machineStolen;
+        return stolen === undefined ? '–' : `${(stolen * 100).toFixed(0)} %`;
       }),
     ]);
     sections.push(markdownTable(['process', ...phases], rows));

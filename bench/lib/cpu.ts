@@ -10,15 +10,20 @@ export interface CpuSnapshot {
   at: number;
   /** CPU seconds used so far, per process, with the role it plays. */
   processes: Map<number, { role: string; name: string; seconds: number }>;
-  machine?: { busyTicks: number; totalTicks: number };
+  machine?: { busyTicks: number; stolenTicks: number; totalTicks: number };
 }
 
 export interface CpuUsage {
   wallS: number;
   /** Cores used on average, per role, biggest first. */
   byRole: [string, number][];
-  /** Busy share of all cores, from /proc/stat. */
+  /** Busy share of all cores, from /proc/stat, time stolen by the hypervisor included. */
   machineBusy?: number;
+  /**
+   * Share of all cores the hypervisor gave to other machines (steal time): a shared virtual machine can lose
+   * half its CPU this way, and every timing of the phase then reads slower than the code is.
+   */
+  machineStolen?: number;
   /** The biggest users among processes of no known role. */
   topOther: [string, number][];
 }
@@ -80,7 +85,7 @@ function machineTicks(): CpuSnapshot['machine'] {
     const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
     const [, user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
     const busyTicks = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
-    return { busyTicks, totalTicks: busyTicks + idle! + iowait! };
+    return { busyTicks, stolenTicks: steal ?? 0, totalTicks: busyTicks + idle! + iowait! };
   } catch {
     return undefined;
   }
@@ -97,12 +102,18 @@ export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
     if (now.role === 'other') other.set(now.name, (other.get(now.name) ?? 0) + used / wallS);
   }
   const sorted = (map: Map<string, number>) => [...map.entries()].sort((a, b) => b[1] - a[1]);
-  const machineBusy =
+  const share = (ticks: 'busyTicks' | 'stolenTicks') =>
     before.machine && after.machine
-      ? (after.machine.busyTicks - before.machine.busyTicks) /
+      ? (after.machine[ticks] - before.machine[ticks]) /
         Math.max(1, after.machine.totalTicks - before.machine.totalTicks)
       : undefined;
-  return { wallS, byRole: sorted(byRole), topOther: sorted(other).slice(0, 3), machineBusy };
+  return {
+    wallS,
+    byRole: sorted(byRole),
+    topOther: sorted(other).slice(0, 3),
+    machineBusy: share('busyTicks'),
+    machineStolen: share('stolenTicks'),
+  };
 }
 
 /** The soft open-file limit of a process (`ulimit -n` as it sees it), when /proc tells. */
