@@ -182,7 +182,7 @@ function describeEnvironment(options: BulkOptions, stack: StackHandle): Record<s
   return {
     ...fields,
     'rows per file': String(options.rows),
-    'chunk rows (DURAPAY_UPLOAD_CHUNK_ROWS)': stackSetting('DURAPAY_UPLOAD_CHUNK_ROWS', '5000 (default)'),
+    'chunk rows (DURAPAY_UPLOAD_CHUNK_ROWS)': stackSetting('DURAPAY_UPLOAD_CHUNK_ROWS', '2500 (default)'),
     'window (DURAPAY_UPLOAD_WINDOW)': stackSetting('DURAPAY_UPLOAD_WINDOW', '8 (default)'),
     'chunks per run (DURAPAY_UPLOAD_CHUNKS_PER_RUN)': stackSetting(
       'DURAPAY_UPLOAD_CHUNKS_PER_RUN',

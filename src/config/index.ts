@@ -132,7 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     gatewayLatencyMs: parseMillis(env.DURAPAY_GATEWAY_LATENCY_MS ?? '0', 'DURAPAY_GATEWAY_LATENCY_MS'),
     uploads: {
       maxBytes: parseByteSize(env.DURAPAY_MAX_UPLOAD ?? '1gb', 'DURAPAY_MAX_UPLOAD'),
-      chunkRows: parseCount(env.DURAPAY_UPLOAD_CHUNK_ROWS ?? '5000', 'DURAPAY_UPLOAD_CHUNK_ROWS', 100_000),
+      chunkRows: parseCount(env.DURAPAY_UPLOAD_CHUNK_ROWS ?? '2500', 'DURAPAY_UPLOAD_CHUNK_ROWS', 100_000),
       window: parseCount(env.DURAPAY_UPLOAD_WINDOW ?? '8', 'DURAPAY_UPLOAD_WINDOW', 500),
       chunksPerRun: parseCount(
         env.DURAPAY_UPLOAD_CHUNKS_PER_RUN ?? '100',
