@@ -13,6 +13,7 @@
  * stopped. Generated files go to a temporary folder that is removed at the end.
  */
 import { cleanUpRegistry, optionsOrHelp, UsageError } from './lib/cli';
+import { loadConfig } from '../src/config';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -179,16 +180,25 @@ function describeEnvironment(options: BulkOptions, stack: StackHandle): Record<s
     stack,
     options.apiUrl,
   );
+  // The stack's own defaults, so this table cannot drift from them.
+  const defaults = loadConfig({}).uploads;
+  const byDefault = (value: number) => `${value} (default)`;
   return {
     ...fields,
     'rows per file': String(options.rows),
-    'chunk rows (DURAPAY_UPLOAD_CHUNK_ROWS)': stackSetting('DURAPAY_UPLOAD_CHUNK_ROWS', '2500 (default)'),
-    'window (DURAPAY_UPLOAD_WINDOW)': stackSetting('DURAPAY_UPLOAD_WINDOW', '8 (default)'),
+    'chunk rows (DURAPAY_UPLOAD_CHUNK_ROWS)': stackSetting(
+      'DURAPAY_UPLOAD_CHUNK_ROWS',
+      byDefault(defaults.chunkRows),
+    ),
+    'window (DURAPAY_UPLOAD_WINDOW)': stackSetting('DURAPAY_UPLOAD_WINDOW', byDefault(defaults.window)),
     'chunks per run (DURAPAY_UPLOAD_CHUNKS_PER_RUN)': stackSetting(
       'DURAPAY_UPLOAD_CHUNKS_PER_RUN',
-      '100 (default)',
+      byDefault(defaults.chunksPerRun),
     ),
-    'max upload (DURAPAY_MAX_UPLOAD)': stackSetting('DURAPAY_MAX_UPLOAD', '1gb (default)'),
+    'max upload (DURAPAY_MAX_UPLOAD)': stackSetting(
+      'DURAPAY_MAX_UPLOAD',
+      `${defaults.maxBytes} bytes (default)`,
+    ),
     'log level (LOG_LEVEL)': stackSetting('LOG_LEVEL', 'info (default)'),
   };
 }

@@ -2,7 +2,6 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseKeyRing } from '../../src/crypto/key-ring';
 import { createDataConverter } from '../../src/temporal/data-converter';
-import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
 /** Fixed payload keys: every worker, client and API of the suite (child processes too) encrypts with them. */
@@ -45,6 +44,3 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
     client: { dataConverter: testDataConverter },
   });
 }
-
-/** Workflow code bundled once per test file (Worker.create would bundle it for every worker). */
-export const bundleTestWorkflows = bundleWorkflows;

@@ -24,7 +24,8 @@ import {
   type Plaintexts,
 } from '../../support/encrypted-rows';
 import { testFingerprinter } from '../../support/orders';
-import { bundleTestWorkflows, createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
+import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 /**
  * The rotation workflow with its real activities on a real MariaDB database: values written under key 1,
@@ -42,7 +43,7 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
   beforeAll(async () => {
     [env, bundle, database] = await Promise.all([
       createTimeSkippingEnv(),
-      bundleTestWorkflows(require.resolve('../../../src/workflows/keys/reencrypt-workflow')),
+      bundleWorkflows(require.resolve('../../../src/workflows/keys/reencrypt-workflow')),
       createTestDatabase(),
     ]);
     const fingerprinter = testFingerprinter();

@@ -20,7 +20,8 @@ import {
 import { orderWorkflow } from '../../../src/workflows/orders/order-workflow';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
-import { bundleTestWorkflows, createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
+import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 const CARDS = {
   visa: '4242424242424242',
@@ -43,7 +44,7 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
     [env, database, bundle] = await Promise.all([
       createTimeSkippingEnv(),
       createTestDatabase(),
-      bundleTestWorkflows(require.resolve('../../../src/workflows')),
+      bundleWorkflows(require.resolve('../../../src/workflows')),
     ]);
   });
 

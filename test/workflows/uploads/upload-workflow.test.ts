@@ -9,7 +9,8 @@ import {
   type UploadProgress,
 } from '../../../src/workflows/uploads/messages';
 import { uploadWorkflow } from '../../../src/workflows/uploads/upload-workflow';
-import { bundleTestWorkflows, createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
+import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 /**
  * The parent/child orchestration with scripted activities: what matters here is fan-out, windows,
@@ -22,7 +23,7 @@ describe('uploadWorkflow (time-skipping server)', () => {
   beforeAll(async () => {
     [env, bundle] = await Promise.all([
       createTimeSkippingEnv(),
-      bundleTestWorkflows(require.resolve('../../../src/workflows/uploads/upload-workflow')),
+      bundleWorkflows(require.resolve('../../../src/workflows/uploads/upload-workflow')),
     ]);
   });
 
