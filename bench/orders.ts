@@ -25,7 +25,9 @@ import {
   type KindStats,
   type LoadResult,
   type Step,
+  type StepRequest,
 } from './lib/load';
+import { runPacedLoad } from './lib/paced-load';
 import { parseOptions, usage, UsageError, type BenchOptions } from './lib/options';
 import {
   describeRun,
@@ -49,13 +51,23 @@ interface Results {
   environment: Record<string, string>;
   baseline?: LoadResult;
   reads?: LoadResult;
-  /** One instance (cycle) or two side by side (split), sharing the kinds read, create and pay. */
-  mixed?: { mode: BenchOptions['mix']; parts: LoadResult[]; kinds: Map<string, KindStats>; elapsedS: number };
-  drain?: Awaited<ReturnType<typeof waitUntilCompleted>>;
-  /** Seconds from the end of the mixed load until the stack's processes went quiet. */
-  backlog?: { quiet: boolean; waitedS: number };
+  /** Closed-loop: one instance (cycle) or two side by side (split), sharing the kinds read, create and pay. */
+  mixed?: WritingLoad;
+  /** Open-model: the cycle of `mixed` at fixed offered rates, one run each (bench/lib/paced-load.ts). */
+  paced: WritingLoad[];
   lifecycle?: LifecycleResult;
   cpu: Map<string, CpuUsage>;
+}
+
+/** A load with writes, and what it left behind for the stack to finish. */
+interface WritingLoad {
+  title: string;
+  parts: LoadResult[];
+  kinds: Map<string, KindStats>;
+  elapsedS: number;
+  drain: Awaited<ReturnType<typeof waitUntilCompleted>>;
+  /** Seconds from the end of the load until the stack's processes went quiet. */
+  backlog: { quiet: boolean; waitedS: number };
 }
 
 const { add: onCleanUp, cleanUp, onStopSignals } = cleanUpRegistry(log);
@@ -65,7 +77,13 @@ async function main(): Promise<void> {
   if (!options) return;
   onStopSignals();
 
-  const results: Results = { startedAt: new Date(), options, environment: {}, cpu: new Map() };
+  const results: Results = {
+    startedAt: new Date(),
+    options,
+    environment: {},
+    paced: [],
+    cpu: new Map(),
+  };
   const limit = openFileLimit();
   if (limit !== undefined && limit < options.connections + 200) {
     log(
@@ -199,90 +217,128 @@ async function main(): Promise<void> {
     await settle();
   }
 
-  if (options.phases.has('mixed')) {
-    await quiet('mixed');
+  // Every connection of a writing load cycles read×5, create, read×5, pay, from a random start. A pay takes
+  // the oldest created order not yet paid, from any connection: a paced connection sends one request every few
+  // seconds, and would otherwise rarely reach the pay after its own create within the run.
+  const writingCycle = () => {
     let created = 0;
+    const unpaid: string[] = [];
     const paidOrders: string[] = [];
+    const createRequest = (kind?: string): StepRequest => ({
+      kind,
+      method: 'POST',
+      path: '/orders',
+      body: createOrderBody(`bench-${tag}-w${created++}`),
+    });
     const create: Step = {
       kind: 'create',
-      build: (connection) => {
-        const orderId = `bench-${tag}-m${created++}`;
-        connection.creating = orderId;
-        connection.created = undefined;
-        return { method: 'POST', path: '/orders', body: createOrderBody(orderId) };
-      },
-      onResponse: (status, _body, connection) => {
-        if (status === 201) connection.created = connection.creating;
+      build: () => createRequest(),
+      onResponse: (status, body) => {
+        if (status === 201) unpaid.push((JSON.parse(body) as { orderId: string }).orderId);
       },
     };
     const pay: Step = {
       kind: 'pay',
       build: (connection) => {
-        const orderId = connection.created as string | undefined;
-        connection.created = undefined;
+        const orderId = unpaid.shift();
         connection.paying = orderId;
-        // Its create failed: create again rather than pay an order that does not exist.
-        if (!orderId)
-          return {
-            kind: 'create',
-            method: 'POST',
-            path: '/orders',
-            body: createOrderBody(`bench-${tag}-m${created++}`),
-          };
+        // No order is waiting to be paid (every create so far failed or was paid): create one instead.
+        if (!orderId) return createRequest('create');
         return { method: 'POST', path: `/orders/${orderId}/payments`, body: payInFullBody() };
       },
-      onResponse: (status, _body, connection) => {
+      onResponse: (status, body, connection) => {
         if (status === 202 && typeof connection.paying === 'string') paidOrders.push(connection.paying);
+        else if (status === 201) create.onResponse!(status, body, connection);
       },
     };
-    const connections = options.connections;
-    let parts: LoadResult[];
-    if (options.mix === 'cycle') {
-      const cycle = [...Array(5).fill(read('read')), create, ...Array(5).fill(read('read')), pay] as Step[];
-      log(
-        `mixed: ${connections} connections, each cycling read×5, create, read×5, pay (5:1), ${options.durationS} s`,
-      );
-      parts = await measure('mixed', async () => [
-        await load('mixed', options.apiUrl, options.durationS, cycle),
-      ]);
-    } else {
-      const writers = Math.max(1, Math.round(connections / 6));
-      log(
-        `mixed: ${connections - writers} connections reading and ${writers} alternating create and pay, ${options.durationS} s`,
-      );
-      parts = await measure('mixed', () =>
-        Promise.all([
-          load('mixed reads', options.apiUrl, options.durationS, [read('read')], connections - writers),
-          load('mixed writes', options.apiUrl, options.durationS, [create, pay], writers),
-        ]),
-      );
-    }
+    const cycle = [...Array(5).fill(read('read')), create, ...Array(5).fill(read('read')), pay] as Step[];
+    return { create, pay, cycle, paidOrders };
+  };
+
+  const writingLoad = async (
+    /** Names the phase in the log and in the CPU table. */
+    phase: string,
+    title: string,
+    run: (steps: ReturnType<typeof writingCycle>) => Promise<LoadResult[]>,
+  ): Promise<WritingLoad> => {
+    await quiet(phase);
+    const steps = writingCycle();
+    log(`${phase}: ${title}`);
+    const parts = await measure(phase, () => run(steps));
     const kinds = new Map<string, KindStats>();
     for (const part of parts) for (const [kind, stats] of part.kinds) kinds.set(kind, stats);
-    results.mixed = {
-      mode: options.mix,
-      parts,
-      kinds,
-      elapsedS: Math.max(...parts.map((part) => part.elapsedS)),
-    };
-
+    const { paidOrders } = steps;
     log(
       `waiting up to ${options.drainTimeoutS} s for the ${paidOrders.length} accepted payments to complete`,
     );
-    results.drain = await measure('drain', () =>
+    const drain = await measure(`${phase} drain`, () =>
       waitUntilCompleted(options.apiUrl, paidOrders, options.drainTimeoutS * 1000),
     );
-    log(
-      `${results.drain.completed} of ${results.drain.total} paid orders COMPLETED after ${formatMs(results.drain.waitedMs)}`,
-    );
-    log(`waiting up to ${options.drainTimeoutS} s for the stack to finish the work the mixed load queued`);
-    const backlog = await waitForQuiet({ timeoutS: options.drainTimeoutS });
-    results.backlog = { ...backlog, waitedS: backlog.waitedS + results.drain.waitedMs / 1000 };
+    log(`${drain.completed} of ${drain.total} paid orders COMPLETED after ${formatMs(drain.waitedMs)}`);
+    log(`waiting up to ${options.drainTimeoutS} s for the stack to finish the work the load queued`);
+    const quietAfter = await waitForQuiet({ timeoutS: options.drainTimeoutS });
+    const backlog = { ...quietAfter, waitedS: quietAfter.waitedS + drain.waitedMs / 1000 };
     log(
       backlog.quiet
-        ? `stack quiet ${results.backlog.waitedS.toFixed(0)} s after the mixed load stopped`
-        : `stack still busy after ${results.backlog.waitedS.toFixed(0)} s`,
+        ? `stack quiet ${backlog.waitedS.toFixed(0)} s after the load stopped`
+        : `stack still busy after ${backlog.waitedS.toFixed(0)} s`,
     );
+    return {
+      title,
+      parts,
+      kinds,
+      elapsedS: Math.max(...parts.map((part) => part.elapsedS)),
+      drain,
+      backlog,
+    };
+  };
+
+  const connections = options.connections;
+  if (options.phases.has('mixed')) {
+    if (options.mix === 'cycle') {
+      results.mixed = await writingLoad(
+        'mixed',
+        `${connections} connections, closed loop, each cycling read×5, create, read×5, pay (5:1), ${options.durationS} s`,
+        async ({ cycle }) => [await load('mixed', options.apiUrl, options.durationS, cycle)],
+      );
+    } else {
+      const writers = Math.max(1, Math.round(connections / 6));
+      results.mixed = await writingLoad(
+        'mixed',
+        `${connections} connections, closed loop, ${connections - writers} reading and ${writers} alternating create and pay, ${options.durationS} s`,
+        ({ create, pay }) =>
+          Promise.all([
+            load('mixed reads', options.apiUrl, options.durationS, [read('read')], connections - writers),
+            load('mixed writes', options.apiUrl, options.durationS, [create, pay], writers),
+          ]),
+      );
+    }
+  }
+
+  if (options.phases.has('paced')) {
+    for (const rate of options.rates) {
+      results.paced.push(
+        await writingLoad(
+          `paced ${rate}/s`,
+          `${connections} connections held open, offering ${rate} req/s in all (one request every ` +
+            `${(connections / rate).toFixed(1)} s per connection), each cycling read×5, create, read×5, pay ` +
+            `(5:1), ${options.durationS} s`,
+          async ({ cycle }) => [
+            await runPacedLoad({
+              title: `paced ${rate} req/s`,
+              url: options.apiUrl,
+              connections,
+              ratePerS: rate,
+              durationS: options.durationS,
+              timeoutS: options.timeoutS,
+              steps: cycle,
+              onTick: (elapsed, responses) =>
+                log(`paced ${rate} req/s: ${Math.round(elapsed)} s, ${responses} responses`),
+            }),
+          ],
+        ),
+      );
+    }
   }
 
   console.log(`\n${report(results)}`);
@@ -357,51 +413,64 @@ function report(results: Results): string {
     ];
   };
 
-  const mixed = results.mixed;
-  let mixedReads: KindStats | undefined;
-  let mixedWrites: KindStats | undefined;
-  if (mixed) {
-    mixedReads = mixed.kinds.get('read')!;
-    mixedWrites = mergeKindStats(mixed.kinds.get('create')!, mixed.kinds.get('pay')!);
-    const how =
-      mixed.mode === 'cycle'
-        ? 'every connection cycling read×5, create, read×5, pay'
-        : mixed.parts
-            .map((part) => `${part.connections} connections ${part.title.replace('mixed ', '')}`)
-            .join(' + ');
-    heading(
-      `Mixed load: ${options.connections} connections, reads:writes 5:1 (${how}), ${mixed.elapsedS.toFixed(1)} s`,
-    );
+  // One table per writing load, and its targets: reads and writes kept apart.
+  const writingLoadSection = (name: string, load: WritingLoad) => {
+    const reads = load.kinds.get('read')!;
+    const writes = mergeKindStats(load.kinds.get('create')!, load.kinds.get('pay')!);
+    heading(`${name}: ${load.title} (measured ${load.elapsedS.toFixed(1)} s)`);
     sections.push(
       markdownTable(loadHeaders, [
-        loadRow('reads: GET /orders/:id', mixedReads, mixed.elapsedS),
-        loadRow('writes: all', mixedWrites, mixed.elapsedS),
-        loadRow('writes: POST /orders', mixed.kinds.get('create')!, mixed.elapsedS),
-        loadRow('writes: POST /orders/:id/payments', mixed.kinds.get('pay')!, mixed.elapsedS),
+        loadRow('reads: GET /orders/:id', reads, load.elapsedS),
+        loadRow('writes: all', writes, load.elapsedS),
+        loadRow('writes: POST /orders', load.kinds.get('create')!, load.elapsedS),
+        loadRow('writes: POST /orders/:id/payments', load.kinds.get('pay')!, load.elapsedS),
       ]),
     );
-    const writeResponses = countResponses(mixedWrites);
+    const writeResponses = countResponses(writes);
     sections.push(
-      `Achieved reads:writes = ${writeResponses ? (countResponses(mixedReads) / writeResponses).toFixed(2) : '–'}:1 (responses).`,
+      `Achieved reads:writes = ${writeResponses ? (countResponses(reads) / writeResponses).toFixed(2) : '–'}:1 (responses).`,
     );
-    for (const part of mixed.parts) sections.push(loadFootnotes(part));
-    if (results.drain) {
-      const d = results.drain;
-      const pending = [...d.sampleOfPending].map(([status, n]) => `${status} ×${n}`).join(', ');
-      sections.push(
-        (d.total === 0
-          ? 'After the load: no payment was accepted (202) within the client timeout, so none was waited for. '
-          : `After the load: ${d.completed} of ${d.total} orders paid with 202 read COMPLETED within ${formatMs(d.waitedMs)}` +
-            (pending ? ` (not completed, sampled: ${pending})` : '') +
-            '. ') +
-          (results.backlog
-            ? results.backlog.quiet
-              ? `The stack's processes went quiet ${results.backlog.waitedS.toFixed(0)} s after the load stopped (work queued in Temporal and the database).`
-              : `The stack's processes were still busy ${results.backlog.waitedS.toFixed(0)} s after the load stopped.`
-            : ''),
-      );
-    }
-  }
+    for (const part of load.parts) sections.push(loadFootnotes(part));
+    const { drain: d, backlog } = load;
+    const pending = [...d.sampleOfPending].map(([status, n]) => `${status} ×${n}`).join(', ');
+    sections.push(
+      (d.total === 0
+        ? 'After the load: no payment was accepted (202) within the client timeout, so none was waited for. '
+        : `After the load: ${d.completed} of ${d.total} orders paid with 202 read COMPLETED within ${formatMs(d.waitedMs)}` +
+          (pending ? ` (not completed, sampled: ${pending})` : '') +
+          '. ') +
+        (backlog.quiet
+          ? `The stack's processes went quiet ${backlog.waitedS.toFixed(0)} s after the load stopped (work queued in Temporal and the database).`
+          : `The stack's processes were still busy ${backlog.waitedS.toFixed(0)} s after the load stopped.`),
+    );
+    const errors = countNon2xx(reads) + reads.lost + countNon2xx(writes) + writes.lost;
+    const readP99 = reads.latency.summary().p99;
+    const writeP99 = writes.latency.summary().p99;
+    const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+    sections.push(
+      `Targets, ${name.toLowerCase()}:\n\n` +
+        markdownTable(
+          ['target', 'measured', 'verdict'],
+          [
+            ['zero errors (non-2xx + timeouts/socket)', errors, verdict(errors === 0)],
+            [
+              `read p99 ≤ ${READ_P99_TARGET_MS} ms`,
+              formatMs(readP99),
+              verdict(readP99 <= READ_P99_TARGET_MS),
+            ],
+            [
+              `write-accept p99 ≤ ${WRITE_P99_TARGET_MS} ms`,
+              formatMs(writeP99),
+              verdict(writeP99 <= WRITE_P99_TARGET_MS),
+            ],
+          ],
+        ),
+    );
+    return reads;
+  };
+  const mixed = results.mixed;
+  const mixedReads = mixed && writingLoadSection('Mixed load', mixed);
+  for (const paced of results.paced) writingLoadSection('Paced mixed load', paced);
 
   if (results.baseline || results.reads || mixedReads) {
     const baselineStats = results.baseline?.kinds.get('read');
@@ -464,28 +533,6 @@ function report(results: Results): string {
     if (failures) sections.push(`Failures: ${failures}`);
   }
 
-  if (mixedReads && mixedWrites) {
-    heading('Targets (mixed load)');
-    const errors = countNon2xx(mixedReads) + mixedReads.lost + countNon2xx(mixedWrites) + mixedWrites.lost;
-    const readP99 = mixedReads.latency.summary().p99;
-    const writeP99 = mixedWrites.latency.summary().p99;
-    const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
-    sections.push(
-      markdownTable(
-        ['target', 'measured', 'verdict'],
-        [
-          ['zero errors (non-2xx + timeouts/socket)', errors, verdict(errors === 0)],
-          [`read p99 ≤ ${READ_P99_TARGET_MS} ms`, formatMs(readP99), verdict(readP99 <= READ_P99_TARGET_MS)],
-          [
-            `write-accept p99 ≤ ${WRITE_P99_TARGET_MS} ms`,
-            formatMs(writeP99),
-            verdict(writeP99 <= WRITE_P99_TARGET_MS),
-          ],
-        ],
-      ),
-    );
-  }
-
   if (results.cpu.size > 0) {
     heading('CPU by process (cores busy on average; the machine has ' + os.cpus().length + ')');
     const phases = [...results.cpu.keys()];
@@ -531,7 +578,12 @@ function report(results: Results): string {
     if (others.length) sections.push(`"other" is mostly: ${others.join('; ')}`);
   }
 
-  const socketTrouble = [results.baseline, results.reads, ...(results.mixed?.parts ?? [])].some(
+  const socketTrouble = [
+    results.baseline,
+    results.reads,
+    ...(results.mixed?.parts ?? []),
+    ...results.paced.flatMap((paced) => paced.parts),
+  ].some(
     (result) =>
       result && [...result.errorCodes.keys()].some((code) => /EMFILE|ENFILE|EADDRNOTAVAIL/.test(code)),
   );
@@ -550,10 +602,17 @@ function loadFootnotes(result: LoadResult): string {
   for (const [kind, stats] of result.kinds) {
     for (const [status, bodies] of stats.errorSamples) samples.push(`${kind} ${status}: ${bodies[0] ?? ''}`);
   }
-  const t = result.totals;
+  const { totals: t, paced: p } = result;
+  const cross = t
+    ? `autocannon totals ${t.responses} responses, mean ${formatRate(t.requestsPerSecondMean)} req/s, ` +
+      `p50 ${t.latencyP50} ms, p99 ${t.latencyP99} ms, non-2xx ${t.non2xx}, errors ${t.errors} (timeouts ${t.timeouts})`
+    : p
+      ? `offered ${p.offeredPerS} req/s; ${p.socketsOpened} sockets opened, ${p.openSockets.min}–${p.openSockets.max} ` +
+        `open once every connection had sent; latency from each request's due time, all kinds p50 ` +
+        `${formatMs(p.latencyP50)}, p99 ${formatMs(p.latencyP99)}`
+      : '';
   return [
-    `${result.title}: autocannon totals ${t.responses} responses, mean ${formatRate(t.requestsPerSecondMean)} req/s, ` +
-      `p50 ${t.latencyP50} ms, p99 ${t.latencyP99} ms, non-2xx ${t.non2xx}, errors ${t.errors} (timeouts ${t.timeouts})` +
+    `${result.title}: ${cross}` +
       (codes ? `; socket errors: ${codes}` : '') +
       `; load generator event-loop delay p50 ${formatMs(result.generatorLoopDelay.p50)}, ` +
       `p99 ${formatMs(result.generatorLoopDelay.p99)}, max ${formatMs(result.generatorLoopDelay.max)}`,
@@ -579,18 +638,22 @@ function toJson(results: Results) {
       errorCodes: Object.fromEntries(result.errorCodes),
       generatorLoopDelay: result.generatorLoopDelay,
       totals: result.totals,
+      paced: result.paced,
+    };
+  const writing = (result: WritingLoad | undefined) =>
+    result && {
+      title: result.title,
+      parts: result.parts.map(load),
+      backlog: result.backlog,
+      drain: { ...result.drain, sampleOfPending: Object.fromEntries(result.drain.sampleOfPending) },
     };
   const lifecycle = results.lifecycle;
   return {
     environment: results.environment,
     baseline: load(results.baseline),
     reads: load(results.reads),
-    mixed: results.mixed && { mode: results.mixed.mode, parts: results.mixed.parts.map(load) },
-    backlog: results.backlog,
-    drain: results.drain && {
-      ...results.drain,
-      sampleOfPending: Object.fromEntries(results.drain.sampleOfPending),
-    },
+    mixed: writing(results.mixed),
+    paced: results.paced.map(writing),
     lifecycle: lifecycle && {
       orders: lifecycle.orders,
       completed: lifecycle.completed,

@@ -57,7 +57,7 @@ export interface LoadResult {
   /** Socket errors and timeouts by error code, as autocannon reports them. */
   errorCodes: Map<string, number>;
   /** autocannon's own totals for the whole instance, as a cross-check of the per-kind numbers. */
-  totals: {
+  totals?: {
     responses: number;
     requestsPerSecondMean: number;
     latencyP50: number;
@@ -65,6 +65,15 @@ export interface LoadResult {
     non2xx: number;
     errors: number;
     timeouts: number;
+  };
+  /** Open-model runs (bench/lib/paced-load.ts): the offered rate and the connections actually held open. */
+  paced?: {
+    offeredPerS: number;
+    socketsOpened: number;
+    /** Open sockets, sampled every 0.5 s once every connection had its first turn. */
+    openSockets: { min: number; max: number };
+    latencyP50: number;
+    latencyP99: number;
   };
 }
 

@@ -11,7 +11,7 @@ import {
 
 export { UsageError };
 
-export const PHASES = ['baseline', 'reads', 'lifecycle', 'mixed'] as const;
+export const PHASES = ['baseline', 'reads', 'lifecycle', 'mixed', 'paced'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -19,8 +19,10 @@ export interface BenchOptions {
   connections: number;
   /** How the mixed load keeps reads:writes at 5:1 (see bench/orders.ts). */
   mix: 'cycle' | 'split';
-  /** Mixed load, seconds. */
+  /** Mixed and paced loads, seconds each. */
   durationS: number;
+  /** Paced load: requests per second offered by all connections together, one paced run per rate. */
+  rates: number[];
   /** Baseline and read-only API load, seconds each. */
   readDurationS: number;
   /** Unmeasured load before the baseline and read-only phases, seconds. */
@@ -54,7 +56,18 @@ const SETTINGS = {
     default: 'cycle',
     help: 'cycle: each connection does read×5, create, read×5, pay; split: 5/6 of connections read, 1/6 write',
   },
-  durationS: { flag: 'duration', env: 'BENCH_DURATION', default: '60', help: 'mixed load, seconds' },
+  durationS: {
+    flag: 'duration',
+    env: 'BENCH_DURATION',
+    default: '60',
+    help: 'mixed and paced loads, seconds each',
+  },
+  rates: {
+    flag: 'rates',
+    env: 'BENCH_RATES',
+    default: '60,120,180,240',
+    help: 'paced load: offered requests per second of all connections together, one run per rate (open model)',
+  },
   readDurationS: {
     flag: 'read-duration',
     env: 'BENCH_READ_DURATION',
@@ -131,6 +144,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     mix,
     connections: int(SETTINGS.connections, 1, 20_000),
     durationS: int(SETTINGS.durationS, 1, 3600),
+    rates: read
+      .raw(SETTINGS.rates)
+      .split(',')
+      .map((rate) => {
+        if (!/^\d{1,6}$/.test(rate.trim()) || Number(rate) < 1)
+          throw new UsageError(`--rates must be whole numbers of requests per second, not "${rate}"`);
+        return Number(rate);
+      }),
     readDurationS: int(SETTINGS.readDurationS, 1, 3600),
     warmUpS: int(SETTINGS.warmUpS, 0, 600),
     timeoutS: int(SETTINGS.timeoutS, 1, 120),

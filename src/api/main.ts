@@ -5,6 +5,7 @@ import { createLogger } from '../logging/logger';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createApp } from './app';
 import { loadOrCreateDevApiKeys } from './auth/api-keys';
+import { serveApi } from './http/server';
 
 function main(): void {
   const config = loadConfig();
@@ -27,7 +28,9 @@ function main(): void {
     apiKeys,
     payloadKeys,
   });
-  const server = app.listen(config.port, () => logger.info('listening', { port: config.port }));
+  const server = serveApi(app, { port: config.port, keepAliveTimeoutMs: config.keepAliveTimeoutMs }, () =>
+    logger.info('listening', { port: config.port }),
+  );
 
   const shutdown = (signal: string) => {
     logger.info('shutting down', { signal });

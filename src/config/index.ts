@@ -10,6 +10,11 @@ export interface Config {
   databaseUrl: string;
   dataDir: string;
   maxBodyBytes: number;
+  /**
+   * How long the API keeps an idle keep-alive connection open. Above a load balancer's idle timeout, so the
+   * balancer, not the API, closes idle connections and never sends on one the API has just closed.
+   */
+  keepAliveTimeoutMs: number;
   temporal: {
     connection: ClientConnectConfig['connectionOptions'];
     namespace: string;
@@ -97,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(env.DURAPAY_DATA_DIR ?? DEFAULT_DATA_DIR),
     maxBodyBytes: parseByteSize(env.DURAPAY_MAX_BODY ?? '1mb', 'DURAPAY_MAX_BODY'),
+    keepAliveTimeoutMs: parseMillis(env.DURAPAY_KEEP_ALIVE_MS ?? '65000', 'DURAPAY_KEEP_ALIVE_MS'),
     temporal: {
       connection: {
         ...temporal.connectionOptions,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDb } from '../../src/db/knex';
@@ -123,5 +124,41 @@ describe('API foundation against the real dev server and MariaDB', () => {
     });
     expect(unknownMethod.status).toBe(501);
     expect(unknownMethod.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('keeps an idle keep-alive connection open for DURAPAY_KEEP_ALIVE_MS, then closes it', async () => {
+    const shortLived = await startTestApi(
+      { db: database.db, connection: env.connection },
+      { DURAPAY_KEEP_ALIVE_MS: '400' },
+    );
+    // A raw socket: an HTTP client agent would close the connection itself on the server's keep-alive hint.
+    const socket = net.connect(Number(new URL(shortLived.baseUrl).port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (data: string) => (received += data));
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    const answered = async (count: number) => {
+      while (received.split('HTTP/1.1 ').length - 1 < count) await new Promise((r) => setTimeout(r, 10));
+    };
+    const request = 'GET /openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n';
+    try {
+      socket.write(request);
+      await answered(1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write(request);
+      await answered(2);
+      const idleSince = Date.now();
+      expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(2);
+      // Node's own default is 5 s: a close well before that is the setting at work.
+      const closedAfterMs = (await closed) - idleSince;
+      expect(closedAfterMs).toBeGreaterThanOrEqual(350);
+      expect(closedAfterMs).toBeLessThan(4500);
+    } finally {
+      socket.destroy();
+      await shortLived.close();
+    }
+  });
+
+  it('keeps idle connections open for 65 s by default, longer than common load-balancer idle timeouts', () => {
+    expect(api.config.keepAliveTimeoutMs).toBe(65_000);
   });
 });

@@ -70,5 +70,11 @@ export async function startTestApi(
     apiKeys: parseApiKeys(config.security.apiKeys ?? '', 'DURAPAY_API_KEYS'),
     payloadKeys: testPayloadKeyRing,
   });
-  return { ...(await listen(app)), config, keys: TEST_API_KEYS, headers: authHeaders, logLines };
+  return {
+    ...(await listen(app, config.keepAliveTimeoutMs)),
+    config,
+    keys: TEST_API_KEYS,
+    headers: authHeaders,
+    logLines,
+  };
 }
