@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   // Every connection of a writing load cycles read×5, create, read×5, pay, from a random start. A pay takes
   // the oldest created order not yet paid, from any connection: a paced connection sends one request every few
   // seconds, and would otherwise rarely reach the pay after its own create within the run.
-  const writingCycle = () => {
+  const writingCycle = (idPrefix: string) => {
     let created = 0;
     const unpaid: string[] = [];
     const paidOrders: string[] = [];
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
       kind,
       method: 'POST',
       path: '/orders',
-      body: createOrderBody(`bench-${tag}-w${created++}`),
+      body: createOrderBody(`bench-${tag}-${idPrefix}${created++}`),
     });
     const create: Step = {
       kind: 'create',
@@ -262,7 +262,8 @@ async function main(): Promise<void> {
     run: (steps: ReturnType<typeof writingCycle>) => Promise<LoadResult[]>,
   ): Promise<WritingLoad> => {
     await quiet(phase);
-    const steps = writingCycle();
+    // Each load its own order IDs: a create of an ID an earlier load used is a retry, answered 200.
+    const steps = writingCycle(`${phase.replace(/\W+/g, '')}-`);
     log(`${phase}: ${title}`);
     const parts = await measure(phase, () => run(steps));
     const kinds = new Map<string, KindStats>();
