@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { DEFAULT_DATA_DIR, REPO_ROOT, loadConfig } from '../src/config';
 import { createDb } from '../src/db/knex';
+import { workerNodeOptions } from '../src/workers/node-options';
 import { migrateLatest } from '../src/db/migrate';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { ensureTemporalCli } from './lib/temporal-binaries';
@@ -55,7 +56,9 @@ async function main(): Promise<void> {
     await db.destroy();
   }
 
-  runTypeScript('worker', 'src/workers/main.ts');
+  runTypeScript('worker', 'src/workers/main.ts', {
+    NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
+  });
   runTypeScript('api', 'src/api/main.ts');
   log(
     `API on http://localhost:${config.port} (try /health) · Temporal Web UI on http://localhost:${TEMPORAL_UI_PORT}`,
@@ -119,13 +122,22 @@ async function waitForTemporal(address: string): Promise<void> {
   }
 }
 
-function runTypeScript(name: string, entry: string): void {
-  spawnSupervised(name, path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, entry)]);
+function runTypeScript(name: string, entry: string, env: NodeJS.ProcessEnv = {}): void {
+  spawnSupervised(
+    name,
+    path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    [path.join(REPO_ROOT, entry)],
+    env,
+  );
 }
 
-function spawnSupervised(name: string, command: string, args: string[]): void {
+function spawnSupervised(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
   // Own process group: Ctrl-C reaches only this supervisor, which then stops children in order.
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, ...env },
+  });
   forwardLines(child.stdout, prefixedLogger(name));
   forwardLines(child.stderr, prefixedLogger(name));
   supervise(name, child);

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     logger.info('worker started', {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
+      heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
+      maxCachedWorkflows: worker.options.maxCachedWorkflows,
     });
     await worker.run();
     logger.info('worker stopped');

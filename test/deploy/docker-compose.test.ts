@@ -6,6 +6,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { parseDocument } from 'yaml';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { WORKER_NODE_OPTIONS } from '../../src/workers/node-options';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string): string => readFileSync(path.join(root, file), 'utf8');
@@ -350,6 +351,11 @@ describe('docker-compose.yml', () => {
       expect(vars.DURAPAY_TASK_QUEUE).toBe('${DURAPAY_TASK_QUEUE:-durapay}');
       expect(vars.DATABASE_URL).toMatch(/^mysql:\/\//);
       expect(vars.DURAPAY_FIELD_KEYS).toMatch(/^\$\{DURAPAY_FIELD_KEYS:\?.+\}$/);
+    });
+
+    it('runs the worker with the bounded heap every other start of it uses', () => {
+      expect(env('worker').NODE_OPTIONS).toBe(WORKER_NODE_OPTIONS);
+      expect(env('api').NODE_OPTIONS).toBeUndefined();
     });
 
     it('migrates once MySQL is healthy', () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { workerNodeOptions } from '../../src/workers/node-options';
 import { eventually } from './stack';
 import { TEST_PAYLOAD_KEYS } from './temporal';
 
@@ -21,7 +22,13 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const output: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/workers/main.ts')], {
     cwd: REPO,
-    env: { ...process.env, NODE_ENV: 'test', DURAPAY_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS, ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      DURAPAY_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+      NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));

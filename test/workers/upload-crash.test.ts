@@ -61,6 +61,8 @@ describe('worker crash during an upload', () => {
         `CR-${i},12.34,USD,COMPLETED,2026-03-01T09:15:00Z,c${i}@example.com,CP-${i},12.34,COMPLETED,CARD,4242424242424242`,
     );
     const first = await startWorker();
+    // The import runs with the bounded heap every start of the worker uses (src/workers/node-options.ts).
+    expect(Number(/"heapLimitMiB":(\d+)/.exec(first.output.join(''))?.[1])).toBeLessThanOrEqual(320);
     const accepted = await fetch(`${api.baseUrl}/uploads`, {
       method: 'POST',
       headers: { 'content-type': 'text/csv', ...api.headers('operator') },
