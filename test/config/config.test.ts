@@ -53,6 +53,7 @@ describe('loadConfig', () => {
     [{ PORT: 'abc' }, 'PORT must be a port number'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, test or production'],
     [{ DURAPAY_MAX_BODY: 'lots' }, 'DURAPAY_MAX_BODY must be a size'],
+    [{ DURAPAY_KEEP_ALIVE_MS: '65s' }, 'DURAPAY_KEEP_ALIVE_MS must be a whole number of milliseconds'],
   ])('fails fast on %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -72,5 +73,10 @@ describe('loadConfig', () => {
 
   it('parses body size limits', () => {
     expect(loadConfig({ DURAPAY_MAX_BODY: '64kb' }).maxBodyBytes).toBe(65536);
+  });
+
+  it('keeps idle connections 65 s by default, longer than common load-balancer idle timeouts', () => {
+    expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
+    expect(loadConfig({ DURAPAY_KEEP_ALIVE_MS: '120000' }).keepAliveTimeoutMs).toBe(120_000);
   });
 });
