@@ -28,8 +28,14 @@ function main(): void {
     apiKeys,
     payloadKeys,
   });
-  const server = serveApi(app, { port: config.port, keepAliveTimeoutMs: config.keepAliveTimeoutMs }, () =>
-    logger.info('listening', { port: config.port }),
+  const server = serveApi(
+    app,
+    {
+      port: config.port,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+    },
+    () => logger.info('listening', { port: config.port }),
   );
 
   const shutdown = (signal: string) => {

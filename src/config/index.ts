@@ -15,6 +15,11 @@ export interface Config {
    * balancer, not the API, closes idle connections and never sends on one the API has just closed.
    */
   keepAliveTimeoutMs: number;
+  /**
+   * Longest time to receive a whole request, body included (Node's default is 5 minutes). An upload streams
+   * into staging as fast as staging writes, so an upload of the largest allowed size must fit in it.
+   */
+  requestTimeoutMs: number;
   temporal: {
     connection: ClientConnectConfig['connectionOptions'];
     namespace: string;
@@ -103,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DURAPAY_DATA_DIR ?? DEFAULT_DATA_DIR),
     maxBodyBytes: parseByteSize(env.DURAPAY_MAX_BODY ?? '1mb', 'DURAPAY_MAX_BODY'),
     keepAliveTimeoutMs: parseMillis(env.DURAPAY_KEEP_ALIVE_MS ?? '65000', 'DURAPAY_KEEP_ALIVE_MS'),
+    requestTimeoutMs: parseMillis(env.DURAPAY_REQUEST_TIMEOUT_MS ?? '1800000', 'DURAPAY_REQUEST_TIMEOUT_MS'),
     temporal: {
       connection: {
         ...temporal.connectionOptions,

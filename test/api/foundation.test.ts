@@ -157,4 +157,34 @@ describe('API foundation against the real dev server and MariaDB', () => {
       await shortLived.close();
     }
   });
+
+  it('answers a request whose body stalls past DURAPAY_REQUEST_TIMEOUT_MS with 408 and records nothing', async () => {
+    const strict = await startTestApi(
+      { db: database.db, connection: env.connection },
+      { DURAPAY_REQUEST_TIMEOUT_MS: '1000' },
+    );
+    const orderId = `stalled-${Date.now()}`;
+    const body = JSON.stringify({ orderId, amount: '10.00', currency: 'USD' });
+    const socket = net.connect(Number(new URL(strict.baseUrl).port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (data: string) => (received += data));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    try {
+      const headers = [
+        'POST /orders HTTP/1.1',
+        'Host: localhost',
+        'Content-Type: application/json',
+        `Content-Length: ${body.length}`,
+        `Authorization: ${strict.headers('alice').authorization}`,
+      ];
+      // Half the body, then nothing: a client that stalls mid-upload.
+      socket.write(`${headers.join('\r\n')}\r\n\r\n${body.slice(0, 10)}`);
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 408 /);
+      expect(await database.db('orders').where({ order_id: orderId }).first()).toBeUndefined();
+    } finally {
+      socket.destroy();
+      await strict.close();
+    }
+  });
 });

@@ -54,6 +54,10 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, test or production'],
     [{ DURAPAY_MAX_BODY: 'lots' }, 'DURAPAY_MAX_BODY must be a size'],
     [{ DURAPAY_KEEP_ALIVE_MS: '65s' }, 'DURAPAY_KEEP_ALIVE_MS must be a whole number of milliseconds'],
+    [
+      { DURAPAY_REQUEST_TIMEOUT_MS: '-1' },
+      'DURAPAY_REQUEST_TIMEOUT_MS must be a whole number of milliseconds',
+    ],
   ])('fails fast on %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -78,5 +82,10 @@ describe('loadConfig', () => {
   it('keeps idle connections 65 s by default, longer than common load-balancer idle timeouts', () => {
     expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
     expect(loadConfig({ DURAPAY_KEEP_ALIVE_MS: '120000' }).keepAliveTimeoutMs).toBe(120_000);
+  });
+
+  it('gives a request 30 minutes by default, room for an upload of the largest allowed size', () => {
+    expect(loadConfig({}).requestTimeoutMs).toBe(1_800_000);
+    expect(loadConfig({ DURAPAY_REQUEST_TIMEOUT_MS: '60000' }).requestTimeoutMs).toBe(60_000);
   });
 });

@@ -71,7 +71,7 @@ export async function startTestApi(
     payloadKeys: testPayloadKeyRing,
   });
   return {
-    ...(await listen(app, config.keepAliveTimeoutMs)),
+    ...(await listen(app, config)),
     config,
     keys: TEST_API_KEYS,
     headers: authHeaders,

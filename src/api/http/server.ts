@@ -1,13 +1,25 @@
-import type { Server } from 'node:http';
+import http from 'node:http';
 import type Koa from 'koa';
 
-/** Serves the app with the API's connection settings; `port` 0 takes a free port. */
-export function serveApi(
-  app: Koa,
-  options: { port: number; host?: string; keepAliveTimeoutMs: number },
-  onListening?: () => void,
-): Server {
-  const server = app.listen(options.port, options.host, onListening);
-  server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  return server;
+export interface ServeOptions {
+  /** 0 takes a free port. */
+  port: number;
+  host?: string;
+  keepAliveTimeoutMs: number;
+  /** Longest time to receive a whole request, body included; past it Node answers 408 and closes. */
+  requestTimeoutMs: number;
+}
+
+/** Serves the app with the API's connection settings. */
+export function serveApi(app: Koa, options: ServeOptions, onListening?: () => void): http.Server {
+  const server = http.createServer(
+    {
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // Node checks request timeouts on this interval (30 s by default): a short timeout needs a finer one.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, options.requestTimeoutMs / 4)),
+    },
+    app.callback(),
+  );
+  return server.listen(options.port, options.host, onListening);
 }
