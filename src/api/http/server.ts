@@ -12,6 +12,7 @@ export interface ServeOptions {
 
 /** Serves the app with the API's connection settings. */
 export function serveApi(app: Koa, options: ServeOptions, onListening?: () => void): http.Server {
+  const handle = app.callback();
   const server = http.createServer(
     {
       keepAliveTimeout: options.keepAliveTimeoutMs,
@@ -19,7 +20,8 @@ export function serveApi(app: Koa, options: ServeOptions, onListening?: () => vo
       // Node checks request timeouts on this interval (30 s by default): a short timeout needs a finer one.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, options.requestTimeoutMs / 4)),
     },
-    app.callback(),
+    // Koa answers its own errors; the promise only says the response is done.
+    (request, response) => void handle(request, response),
   );
   return server.listen(options.port, options.host, onListening);
 }
