@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { KeyRing } from './key-ring';
 
 /** Where a value lives. It is bound into the ciphertext, so a value copied to another cell fails to decrypt. */
@@ -21,7 +21,12 @@ const TAG_BYTES = 16;
  * ASCII so it fits a VARCHAR and survives dumps. A fresh random 96-bit IV per value.
  */
 export class FieldCipher {
-  constructor(private readonly keyRing: KeyRing) {}
+  /** Imported once: a raw key buffer would be imported again by every cipher made from it. */
+  private readonly keyObjects: ReadonlyMap<string, KeyObject>;
+
+  constructor(private readonly keyRing: KeyRing) {
+    this.keyObjects = new Map([...keyRing.keys].map(([id, key]) => [id, createSecretKey(key)]));
+  }
 
   /** The key new values are sealed under; a key rotation rewrites every value to it. */
   get activeKeyId(): string {
@@ -58,8 +63,8 @@ export class FieldCipher {
     return parseSealed(sealed).keyId !== this.keyRing.activeKeyId;
   }
 
-  private key(keyId: string): Buffer {
-    const key = this.keyRing.keys.get(keyId);
+  private key(keyId: string): KeyObject {
+    const key = this.keyObjects.get(keyId);
     if (!key) throw new FieldDecryptionError(`no key "${keyId}" in the key ring`);
     return key;
   }
