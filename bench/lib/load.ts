@@ -120,18 +120,51 @@ export function countResponses(stats: KindStats): number {
   return count;
 }
 
-interface Context {
-  connection?: ConnectionState;
-}
-
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+/** Stats per kind of request, one entry for each step's kind from the start. */
+export function kindStatsTable(steps: Step[]) {
   const kinds = new Map<string, KindStats>();
   const statsOf = (kind: string) => {
     let stats = kinds.get(kind);
     if (!stats) kinds.set(kind, (stats = emptyKindStats()));
     return stats;
   };
-  for (const step of options.steps) statsOf(step.kind);
+  for (const step of steps) statsOf(step.kind);
+  return { kinds, statsOf };
+}
+
+/** One answered request: its latency, its status and, for an unexpected status, a sample of its body. */
+export function recordResponse(stats: KindStats, latencyMs: number, status: number, body: string): void {
+  stats.latency.record(latencyMs);
+  bump(stats.statuses, status);
+  if (status < 200 || status > 299) {
+    const samples = stats.errorSamples.get(status) ?? [];
+    if (samples.length < 3) stats.errorSamples.set(status, [...samples, body.slice(0, 300)]);
+  }
+}
+
+/** Measures the load generator's own event-loop delay, which every latency it takes includes. */
+export function generatorLoopDelayProbe() {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return {
+    /** Stops measuring and answers the delay in milliseconds. */
+    stop(): LoadResult['generatorLoopDelay'] {
+      histogram.disable();
+      return {
+        p50: histogram.percentile(50) / 1e6,
+        p99: histogram.percentile(99) / 1e6,
+        max: histogram.max / 1e6,
+      };
+    },
+  };
+}
+
+interface Context {
+  connection?: ConnectionState;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const { kinds, statsOf } = kindStatsTable(options.steps);
 
   // autocannon deep-clones the request list for every connection, keeping shared references shared: each
   // connection gets its own copy of this object, seen by all of its steps.
@@ -165,13 +198,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const inFlight = connection?.inFlight;
       if (!connection || !inFlight) return;
       connection.inFlight = undefined;
-      const stats = statsOf(inFlight.kind);
-      stats.latency.record(performance.now() - inFlight.startedAt);
-      bump(stats.statuses, status);
-      if (status < 200 || status > 299) {
-        const samples = stats.errorSamples.get(status) ?? [];
-        if (samples.length < 3) stats.errorSamples.set(status, [...samples, body.slice(0, 300)]);
-      }
+      recordResponse(statsOf(inFlight.kind), performance.now() - inFlight.startedAt, status, body);
       inFlight.step.onResponse?.(status, body, connection);
     },
   }));
@@ -181,8 +208,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const errorCodes = new Map<string, number>();
   let ticker: NodeJS.Timeout | undefined;
   let result: autocannon.Result;
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+  const loopDelay = generatorLoopDelayProbe();
+  let generatorLoopDelay: LoadResult['generatorLoopDelay'];
   try {
     result = await new Promise<autocannon.Result>((resolve, reject) => {
       const instance = autocannon(
@@ -208,7 +235,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     });
   } finally {
     clearInterval(ticker);
-    loopDelay.disable();
+    generatorLoopDelay = loopDelay.stop();
   }
   const elapsedS = (performance.now() - started) / 1000;
 
@@ -217,11 +244,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     elapsedS,
     kinds,
-    generatorLoopDelay: {
-      p50: loopDelay.percentile(50) / 1e6,
-      p99: loopDelay.percentile(99) / 1e6,
-      max: loopDelay.max / 1e6,
-    },
+    generatorLoopDelay,
     errorCodes,
     totals: {
       responses,

@@ -11,10 +11,17 @@
  * a slow server cannot lower the load it is measured at (no coordinated omission).
  */
 import http from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { authHeader } from './auth';
 import { bump, LatencyRecorder } from './stats';
-import { emptyKindStats, type ConnectionState, type KindStats, type LoadResult, type Step } from './load';
+import {
+  generatorLoopDelayProbe,
+  kindStatsTable,
+  recordResponse,
+  type ConnectionState,
+  type KindStats,
+  type LoadResult,
+  type Step,
+} from './load';
 
 export interface PacedLoadOptions {
   title: string;
@@ -39,13 +46,7 @@ interface Client {
 }
 
 export async function runPacedLoad(options: PacedLoadOptions): Promise<LoadResult> {
-  const kinds = new Map<string, KindStats>();
-  const statsOf = (kind: string) => {
-    let stats = kinds.get(kind);
-    if (!stats) kinds.set(kind, (stats = emptyKindStats()));
-    return stats;
-  };
-  for (const step of options.steps) statsOf(step.kind);
+  const { kinds, statsOf } = kindStatsTable(options.steps);
   const errorCodes = new Map<string, number>();
   const intervalMs = (options.connections / options.ratePerS) * 1000;
   const started = performance.now();
@@ -54,8 +55,8 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<LoadResul
   let inFlight = 0;
   let socketsOpened = 0;
   const openSockets = { now: 0, min: Infinity, max: 0 };
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+  const loopDelay = generatorLoopDelayProbe();
+  let generatorLoopDelay: LoadResult['generatorLoopDelay'];
 
   const clients: Client[] = Array.from({ length: options.connections }, () => ({
     agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
@@ -111,13 +112,8 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<LoadResul
           settle((stats) => {
             const status = response.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
-            stats.latency.record(performance.now() - dueAt);
-            bump(stats.statuses, status);
+            recordResponse(stats, performance.now() - dueAt, status, text);
             responses += 1;
-            if (status < 200 || status > 299) {
-              const samples = stats.errorSamples.get(status) ?? [];
-              if (samples.length < 3) stats.errorSamples.set(status, [...samples, text.slice(0, 300)]);
-            }
             step.onResponse?.(status, text, client.state);
           }),
         );
@@ -163,7 +159,7 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<LoadResul
   } finally {
     clearInterval(sampler);
     clearInterval(ticker);
-    loopDelay.disable();
+    generatorLoopDelay = loopDelay.stop();
     for (const client of clients) {
       clearTimeout(client.timer);
       client.agent.destroy();
@@ -177,11 +173,7 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<LoadResul
     connections: options.connections,
     elapsedS,
     kinds,
-    generatorLoopDelay: {
-      p50: loopDelay.percentile(50) / 1e6,
-      p99: loopDelay.percentile(99) / 1e6,
-      max: loopDelay.max / 1e6,
-    },
+    generatorLoopDelay,
     errorCodes,
     paced: {
       offeredPerS: options.ratePerS,
