@@ -23,8 +23,11 @@ const TAG_BYTES = 16;
 export class FieldCipher {
   /** Imported once: a raw key buffer would be imported again by every cipher made from it. */
   private readonly keyObjects: ReadonlyMap<string, KeyObject>;
+  /** The location's bound data up to the row id, per key and column: the same few strings for every value. */
+  private readonly aadPrefixes = new Map<string, string>();
 
-  constructor(private readonly keyRing: KeyRing) {
+  /** Readable so a FieldCipherThread can build the same cipher on its thread. */
+  constructor(readonly keyRing: KeyRing) {
     this.keyObjects = new Map([...keyRing.keys].map(([id, key]) => [id, createSecretKey(key)]));
   }
 
@@ -37,7 +40,7 @@ export class FieldCipher {
     const keyId = this.keyRing.activeKeyId;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key(keyId), iv);
-    cipher.setAAD(additionalData(keyId, location));
+    cipher.setAAD(this.additionalData(keyId, location));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return [VERSION, keyId, iv.toString('base64url'), body.toString('base64url')].join(':');
   }
@@ -47,12 +50,12 @@ export class FieldCipher {
     const key = this.key(keyId);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
-      decipher.setAAD(additionalData(keyId, location));
+      decipher.setAAD(this.additionalData(keyId, location));
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      return Buffer.concat([
-        decipher.update(body.subarray(0, body.length - TAG_BYTES)),
-        decipher.final(),
-      ]).toString('utf8');
+      const plaintext = decipher.update(body.subarray(0, body.length - TAG_BYTES));
+      // GCM gives every byte from update(); final() only checks the tag, and throws when it does not match.
+      decipher.final();
+      return plaintext.toString('utf8');
     } catch {
       throw new FieldDecryptionError(`ciphertext does not authenticate for ${describe(location)}`);
     }
@@ -61,6 +64,20 @@ export class FieldCipher {
   /** True when the value is sealed under a key other than the active one (it should be re-encrypted). */
   needsReencryption(sealed: string): boolean {
     return parseSealed(sealed).keyId !== this.keyRing.activeKeyId;
+  }
+
+  /**
+   * JSON array encoding keeps the parts unambiguous whatever characters a row id holds:
+   * `["v1",keyId,table,column,rowId]`, built from a cached prefix (the same bytes JSON.stringify gives).
+   */
+  private additionalData(keyId: string, { table, column, rowId }: FieldLocation): Buffer {
+    const cacheKey = `${keyId}\u0000${table}\u0000${column}`;
+    let prefix = this.aadPrefixes.get(cacheKey);
+    if (prefix === undefined) {
+      prefix = JSON.stringify([VERSION, keyId, table, column]).slice(0, -1);
+      this.aadPrefixes.set(cacheKey, prefix);
+    }
+    return Buffer.from(`${prefix},${JSON.stringify(rowId)}]`, 'utf8');
   }
 
   private key(keyId: string): KeyObject {
@@ -81,11 +98,6 @@ function parseSealed(sealed: string): { keyId: string; iv: Buffer; body: Buffer 
     throw new FieldDecryptionError('field ciphertext is truncated');
   }
   return { keyId, iv: ivBytes, body: bodyBytes };
-}
-
-/** JSON array encoding keeps the parts unambiguous whatever characters a row id holds. */
-function additionalData(keyId: string, { table, column, rowId }: FieldLocation): Buffer {
-  return Buffer.from(JSON.stringify([VERSION, keyId, table, column, rowId]), 'utf8');
 }
 
 function describe({ table, column, rowId }: FieldLocation): string {

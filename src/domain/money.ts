@@ -76,6 +76,34 @@ export function formatAmount(minor: number, currency: string): string {
  * an amount the currency cannot express.
  */
 export function parseDbDecimal(value: string, currency: string): number {
+  const { negative, digits } = dbDecimalDigits(value, currency);
+  const minor = digitsToMinor(digits);
+  if (minor === undefined) throw tooLargeInDb(value);
+  // Avoid -0: it survives arithmetic and prints as "0" but is not Object.is-equal to 0.
+  return negative && minor !== 0 ? -minor : minor;
+}
+
+/**
+ * A DECIMAL column value with exactly the currency's decimals ("120.5000" USD → "120.50"): the same text and
+ * the same errors as formatAmount(parseDbDecimal(value, currency), currency), with no number in between,
+ * for exports that format millions of amounts.
+ */
+export function formatDbDecimal(value: string, currency: string): string {
+  const { negative, digits, exponent } = dbDecimalDigits(value, currency);
+  // Up to 15 digits are always below 2^53; longer ones take the exact check.
+  if (digits.length > 15 && digitsToMinor(digits) === undefined) throw tooLargeInDb(value);
+  let whole = digits.slice(0, digits.length - exponent);
+  if (whole.length > 1 && whole.charCodeAt(0) === 48) whole = whole.replace(/^0+(?=\d)/, '');
+  const fraction = digits.slice(digits.length - exponent);
+  const sign = negative && /[1-9]/.test(digits) ? '-' : '';
+  return `${sign}${whole || '0'}${fraction === '' ? '' : `.${fraction}`}`;
+}
+
+/** The value's digits down to the currency's minor unit ("120.5000" USD → "12050"), and its sign. */
+function dbDecimalDigits(
+  value: string,
+  currency: string,
+): { negative: boolean; digits: string; exponent: number } {
   const exponent = minorUnitExponent(currency);
   const match = DB_DECIMAL.exec(value);
   if (!match) {
@@ -88,15 +116,18 @@ export function parseDbDecimal(value: string, currency: string): number {
       `database amount ${JSON.stringify(value)} is more precise than ${currency} allows (${decimalPlaces(exponent)})`,
     );
   }
-  const minor = digitsToMinor(whole + fraction.slice(0, exponent).padEnd(exponent, '0'));
-  if (minor === undefined) {
-    throw moneyError(
-      'AMOUNT_TOO_LARGE',
-      `database amount ${JSON.stringify(value)} is too large to handle exactly`,
-    );
-  }
-  // Avoid -0: it survives arithmetic and prints as "0" but is not Object.is-equal to 0.
-  return sign === '-' && minor !== 0 ? -minor : minor;
+  return {
+    negative: sign === '-',
+    digits: whole + fraction.slice(0, exponent).padEnd(exponent, '0'),
+    exponent,
+  };
+}
+
+function tooLargeInDb(value: string): DomainError {
+  return moneyError(
+    'AMOUNT_TOO_LARGE',
+    `database amount ${JSON.stringify(value)} is too large to handle exactly`,
+  );
 }
 
 /** Minor units as a DECIMAL(19,4) literal, e.g. 12050 USD → "120.5000". */

@@ -8,14 +8,15 @@ import { runInNewContext } from 'node:vm';
 import { Connection } from '@temporalio/client';
 import { SaxesParser } from 'saxes';
 import {
-  EXPORT_BATCH_SIZE,
+  EXPORT_BATCH_ROWS,
   formatOrders,
   openOrderExport,
   readOrderBatches,
-  type ExportBatch,
+  type ClearBatch,
   type ExportProgress,
 } from '../../src/api/exports/export-stream';
 import type { FieldCipher } from '../../src/crypto/field-cipher';
+import { FieldCipherThread } from '../../src/crypto/field-cipher-thread';
 import type { Db } from '../../src/db/knex';
 import {
   insertOrder,
@@ -640,29 +641,87 @@ describe('GET /exports/orders on 20,000 orders', () => {
     expect(orders).toBe(ORDER_COUNT);
   });
 
-  it('hands the formatter one batch at a time, each of at most a batch size', async () => {
+  /** A cipher thread for the test's body, closed after it. */
+  async function withCipherThread<T>(use: (thread: FieldCipherThread) => Promise<T>): Promise<T> {
+    const thread = new FieldCipherThread(fixture.cipher);
+    try {
+      return await use(thread);
+    } finally {
+      await thread.close();
+    }
+  }
+
+  /** Rows of a batch as written: one per payment, or one for an order without any. */
+  const rowsOf = (batch: ClearBatch) =>
+    batch.orders.reduce(
+      (sum, order) => sum + Math.max(batch.payments.get(order.order_id)?.length ?? 0, 1),
+      0,
+    );
+
+  it('hands the formatter one batch of whole orders at a time, each of at most a batch of rows', async () => {
     const { db } = fixture.database;
     const progress: ExportProgress = { orders: 0, rows: 0 };
     let fetched = 0;
     let largest = 0;
-    async function* instrumented(): AsyncGenerator<ExportBatch> {
-      for await (const batch of readOrderBatches(db, {})) {
-        // Every order of the batches before this one has been written out.
-        expect(progress.orders).toBe(fetched);
-        fetched += batch.orders.length;
-        largest = Math.max(largest, batch.orders.length);
-        yield batch;
+    await withCipherThread(async (thread) => {
+      async function* instrumented(): AsyncGenerator<ClearBatch> {
+        for await (const batch of readOrderBatches(db, {}, thread)) {
+          // Every order of the batches before this one has been written out.
+          expect(progress.orders).toBe(fetched);
+          fetched += batch.orders.length;
+          largest = Math.max(largest, rowsOf(batch));
+          yield batch;
+        }
       }
-    }
-    let chunks = 0;
-    for await (const _ of formatOrders(instrumented(), fixture.cipher, 'csv', progress)) chunks++;
+      let chunks = 0;
+      for await (const _ of formatOrders(instrumented(), 'csv', progress)) chunks++;
+      expect(chunks).toBeGreaterThan(expectedRows / EXPORT_BATCH_ROWS);
+    });
     expect(fetched).toBe(ORDER_COUNT);
-    expect(largest).toBe(EXPORT_BATCH_SIZE);
+    // Full batches give back the order the limit cut into (at most 2 rows here) to the next batch.
+    expect(largest).toBeLessThanOrEqual(EXPORT_BATCH_ROWS);
+    expect(largest).toBeGreaterThanOrEqual(EXPORT_BATCH_ROWS - 2);
     expect(progress).toEqual({ orders: ORDER_COUNT, rows: expectedRows });
-    expect(chunks).toBeGreaterThan(ORDER_COUNT / EXPORT_BATCH_SIZE);
   });
 
-  it('reads one batch ahead of the reader and no further: a paused reader stops the database reads', async () => {
+  it('never splits an order between batches, and reads one with more payments than a batch holds alone', async () => {
+    const { db } = fixture.database;
+    // Orders 100 to 159: a tenth without payments, a third of the rest with two.
+    const filter = {
+      from: new Date(Date.UTC(2026, 0, 1) + 100_000),
+      to: new Date(Date.UTC(2026, 0, 1) + 160_000),
+    };
+    const read = (batchRows: number) =>
+      withCipherThread(async (thread) => {
+        const batches: ClearBatch[] = [];
+        for await (const batch of readOrderBatches(db, filter, thread, batchRows)) batches.push(batch);
+        return batches;
+      });
+    const whole = await read(EXPORT_BATCH_ROWS);
+    expect(whole).toHaveLength(1);
+    const [all] = whole;
+    expect(all!.orders.map((order) => order.order_id)).toEqual(
+      Array.from({ length: 60 }, (_, i) => orderId(100 + i)),
+    );
+    for (const batchRows of [1, 2, 3]) {
+      const batches = await read(batchRows);
+      expect(batches.flatMap((batch) => batch.orders)).toEqual(all!.orders);
+      for (const batch of batches) {
+        for (const order of batch.orders) {
+          expect(batch.payments.get(order.order_id)).toEqual(all!.payments.get(order.order_id));
+        }
+        // One row over the limit only when a single order holds more payments than it.
+        if (rowsOf(batch) > batchRows) expect(batch.orders).toHaveLength(1);
+      }
+    }
+    // Each order's payments oldest first, then by id.
+    expect(all!.payments.get(orderId(102))!.map((payment) => payment.payment_id)).toEqual([
+      `${orderId(102)}-1`,
+      `${orderId(102)}-2`,
+    ]);
+  });
+
+  it('reads and decrypts ahead of the reader, and no further: a paused reader stops the database reads', async () => {
     const { db } = fixture.database;
     let orderQueries = 0;
     const countOrderQueries = (query: { sql: string }) => {
@@ -670,24 +729,28 @@ describe('GET /exports/orders on 20,000 orders', () => {
     };
     db.on('query', countOrderQueries);
     try {
-      const lines: string[] = [];
-      const logger = createLogger({}, { write: (line) => lines.push(line) });
-      const stream: Readable = await openOrderExport({
-        batches: readOrderBatches(db, {}),
-        cipher: fixture.cipher,
-        format: 'csv',
-        logger,
+      await withCipherThread(async (thread) => {
+        const lines: string[] = [];
+        const logger = createLogger({}, { write: (line) => lines.push(line) });
+        const stream: Readable = await openOrderExport({
+          batches: readOrderBatches(db, {}, thread),
+          format: 'csv',
+          logger,
+        });
+        const reader = stream[Symbol.asyncIterator]();
+        await reader.next();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        // The stream's buffer took the rest of the first batch (1000 rows, about 70 KB) and the start of the
+        // second: the batch being written, then one decrypted and one read ahead of it.
+        expect(orderQueries).toBe(4);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(orderQueries).toBe(4);
+        // Abandoning the stream ends the reads.
+        await reader.return!();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(orderQueries).toBe(4);
+        expect(lines.join('\n')).toContain('export abandoned by the client');
       });
-      const reader = stream[Symbol.asyncIterator]();
-      await reader.next();
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      // The first batch, being written out, and the one read ahead of it.
-      expect(orderQueries).toBe(2);
-      // Abandoning the stream ends the reads.
-      await reader.return!();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(orderQueries).toBe(2);
-      expect(lines.join('\n')).toContain('export abandoned by the client');
     } finally {
       db.off('query', countOrderQueries);
     }

@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,21 @@ describe('FieldCipher', () => {
   ])('refuses a value copied to another %s', (_what, elsewhere) => {
     const sealed = cipher.encrypt('4242424242424242', cell);
     expect(() => cipher.decrypt(sealed, elsewhere)).toThrow('does not authenticate');
+  });
+
+  it('binds the location as the JSON array ["v1", key id, table, column, row id], so stored values stay readable', () => {
+    const rowId = 'PAY-"1é\\';
+    const iv = randomBytes(12);
+    const sealer = createCipheriv('aes-256-gcm', parseKeyRing(key1, 'test').keys.get('k1')!, iv);
+    sealer.setAAD(Buffer.from(JSON.stringify(['v1', 'k1', cell.table, cell.column, rowId]), 'utf8'));
+    const body = Buffer.concat([
+      sealer.update('4242424242424242', 'utf8'),
+      sealer.final(),
+      sealer.getAuthTag(),
+    ]);
+    const sealed = ['v1', 'k1', iv.toString('base64url'), body.toString('base64url')].join(':');
+    expect(cipher.decrypt(sealed, { ...cell, rowId })).toBe('4242424242424242');
+    expect(cipher.decrypt(cipher.encrypt('x', { ...cell, rowId }), { ...cell, rowId })).toBe('x');
   });
 
   it('keeps row ids unambiguous in the bound location', () => {

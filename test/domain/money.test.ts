@@ -3,6 +3,7 @@ import {
   addMinor,
   formatAmount,
   parseAmount,
+  formatDbDecimal,
   parseDbDecimal,
   subtractMinor,
   toDbDecimal,
@@ -208,6 +209,64 @@ describe('parseDbDecimal', () => {
       code: 'AMOUNT_TOO_LARGE',
       message: 'database amount "99999999999999999.0000" is too large to handle exactly',
     });
+  });
+});
+
+describe('formatDbDecimal', () => {
+  const values = [
+    '120.0000',
+    '120.5000',
+    '0.0100',
+    '0.0000',
+    '-0.0000',
+    '-3.5000',
+    '12',
+    '007.5000',
+    '0.0010',
+    '1.5000',
+    '123456789012345.0000',
+    '90071992547409.9100',
+    '90071992547409.9200',
+    '9007199254740.9910',
+    '9007199254740.9920',
+    '120.5050',
+    '1.5005',
+    '',
+    'abc',
+    '1e3',
+    '1.',
+    '.5',
+    '+1.0000',
+  ];
+
+  it.each(['USD', 'JPY', 'KWD'])(
+    'gives the text and errors of formatAmount(parseDbDecimal(…)) in %s',
+    (currency) => {
+      for (const value of values) {
+        const outcome = (run: () => string) => {
+          try {
+            return { text: run() };
+          } catch (error) {
+            return errorOf(() => {
+              throw error;
+            });
+          }
+        };
+        expect([value, outcome(() => formatDbDecimal(value, currency))]).toEqual([
+          value,
+          outcome(() => formatAmount(parseDbDecimal(value, currency), currency)),
+        ]);
+      }
+    },
+  );
+
+  it.each([
+    ['120.5000', 'USD', '120.50'],
+    ['1000.0000', 'JPY', '1000'],
+    ['1.5000', 'KWD', '1.500'],
+    ['-0.0000', 'USD', '0.00'],
+  ])('formats %j %s as %j', (value, currency, text) => {
+    expect(formatDbDecimal(value, currency)).toBe(text);
   });
 });
 

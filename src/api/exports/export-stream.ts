@@ -14,16 +14,19 @@
  */
 import { EXPORT_COLUMNS } from '../../domain/uploads/import-rows';
 import { Readable } from 'node:stream';
-import type { FieldCipher } from '../../crypto/field-cipher';
+import type { DecryptedCell, FieldCipherThread } from '../../crypto/field-cipher-thread';
 import type { Db } from '../../db/knex';
 import { ORDERS, PAYMENTS, type OrderRow, type PaymentRow } from '../../db/orders';
 import { csvNumberCell, csvRecord, csvTextCell } from '../../domain/exports/csv-cells';
-import { formatAmount, parseDbDecimal } from '../../domain/money';
+import { formatDbDecimal } from '../../domain/money';
 import type { OrderStatus } from '../../domain/orders/order-state';
 import type { Logger } from '../../logging/logger';
 
-/** Orders per query; their payments come in one more query. Also the most orders held in memory at once. */
-export const EXPORT_BATCH_SIZE = 1000;
+/**
+ * Rows (an order with one of its payments, or alone) per query, whole orders only: the most held in memory
+ * per batch, and an order with more payments is read alone.
+ */
+export const EXPORT_BATCH_ROWS = 1000;
 /** Text is handed to the stream in pieces of about this many characters, not row by row. */
 const CHUNK_CHARS = 64 * 1024;
 
@@ -49,24 +52,30 @@ const ORDER_COLUMNS = [
   'created_at',
 ] as const satisfies readonly (keyof OrderRow)[];
 
-/** Deliberately without `card_number_enc`: what is never read cannot leak. */
-const PAYMENT_COLUMNS = [
-  'payment_id',
-  'order_id',
-  'payment_amount',
-  'payment_status',
-  'payment_method',
-  'card_brand',
-  'card_last4',
-] as const satisfies readonly (keyof PaymentRow)[];
-
 export type ExportOrderRow = Pick<OrderRow, (typeof ORDER_COLUMNS)[number]>;
-export type ExportPaymentRow = Pick<PaymentRow, (typeof PAYMENT_COLUMNS)[number]>;
+export type ExportPaymentRow = Pick<
+  PaymentRow,
+  | 'payment_id'
+  | 'order_id'
+  | 'payment_amount'
+  | 'payment_status'
+  | 'payment_method'
+  | 'card_brand'
+  | 'card_last4'
+>;
 
 export interface ExportBatch {
   orders: ExportOrderRow[];
   /** By order_id, each list oldest first. */
   payments: Map<string, ExportPaymentRow[]>;
+}
+
+/**
+ * A batch ready to write: each order's email in clear, null, or the error of one that does not decrypt
+ * (thrown when its order is written, so the orders before it still go out); index-aligned with `orders`.
+ */
+export interface ClearBatch extends ExportBatch {
+  emails: (DecryptedCell | null)[];
 }
 
 /**
@@ -79,17 +88,36 @@ const UPLOAD_METHODS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Orders matching the filter in order_id order, `batchSize` at a time, one batch read ahead. Each batch reads
- * its orders and their payments in one short REPEATABLE READ transaction, so a batch is consistent (no
- * payment settled after its order was read); the export as a whole is not a snapshot, which would pin a
- * connection for as long as the slowest client takes.
+ * Orders matching the filter in order_id order, whole orders of at most `batchRows` rows (order with payment)
+ * at a time, one batch read ahead. Each batch is one statement (orders joined with their payments), so it is
+ * consistent (no payment settled after its order was read) without a transaction; the export as a whole is
+ * not a snapshot, which would pin a connection for as long as the slowest client takes.
  */
 export function readOrderBatches(
   db: Db,
   filter: ExportFilter,
-  batchSize: number = EXPORT_BATCH_SIZE,
-): AsyncGenerator<ExportBatch> {
-  return readingOneAhead(orderBatches(db, filter, batchSize));
+  cipherThread: FieldCipherThread,
+  batchRows: number = EXPORT_BATCH_ROWS,
+): AsyncGenerator<ClearBatch> {
+  return readingOneAhead(withClearEmails(readingOneAhead(orderBatches(db, filter, batchRows)), cipherThread));
+}
+
+async function* withClearEmails(
+  batches: AsyncIterable<ExportBatch>,
+  cipherThread: FieldCipherThread,
+): AsyncGenerator<ClearBatch> {
+  for await (const batch of batches) {
+    const sealed = batch.orders.filter((order) => order.customer_email_enc !== null);
+    const clear = await cipherThread.decryptColumn(
+      ORDERS,
+      'customer_email_enc',
+      sealed.map((order) => order.customer_email_enc!),
+      sealed.map((order) => order.order_id),
+    );
+    let next = 0;
+    const emails = batch.orders.map((order) => (order.customer_email_enc === null ? null : clear[next++]!));
+    yield { ...batch, emails };
+  }
 }
 
 /**
@@ -113,6 +141,9 @@ export async function* readingOneAhead<T>(source: AsyncIterator<T>): AsyncGenera
         return;
       }
       next = ahead();
+      // knex sends a query only on a later turn of the event loop. Without this turn the caller's work,
+      // synchronous, would hold the next read back, and reading would alternate with it instead of overlapping.
+      await new Promise((resolve) => setImmediate(resolve));
       yield current.value;
     }
   } finally {
@@ -123,49 +154,99 @@ export async function* readingOneAhead<T>(source: AsyncIterator<T>): AsyncGenera
   }
 }
 
-async function* orderBatches(db: Db, filter: ExportFilter, batchSize: number): AsyncGenerator<ExportBatch> {
+/** A batch's row: an order, with one of its payments or with nulls when it has none. */
+interface JoinedRow extends ExportOrderRow {
+  payment_id: string | null;
+  payment_amount: string | null;
+  payment_status: PaymentRow['payment_status'] | null;
+  payment_method: string | null;
+  payment_card_brand: string | null;
+  payment_card_last4: string | null;
+  payment_created_at: Date | null;
+}
+
+/** The payment's side of a JoinedRow. Deliberately without `card_number_enc`: what is never read cannot leak. */
+const JOINED_PAYMENT_COLUMNS = [
+  'p.payment_id',
+  'p.payment_amount',
+  'p.payment_status',
+  'p.payment_method',
+  'p.card_brand as payment_card_brand',
+  'p.card_last4 as payment_card_last4',
+  'p.created_at as payment_created_at',
+];
+
+async function* orderBatches(db: Db, filter: ExportFilter, batchRows: number): AsyncGenerator<ExportBatch> {
+  // Walk the primary key even with a status filter: through the status index, every batch would re-read
+  // and sort all the remaining orders in that status, quadratic over a large export. Ordered by order
+  // only (payments are sorted here), MariaDB neither sorts nor builds a temporary table.
+  const rowsOfOrders = (after: string | undefined) => {
+    const query = db
+      .select(...ORDER_COLUMNS.map((column) => `o.${column}`), ...JOINED_PAYMENT_COLUMNS)
+      .from(db.raw('?? AS o FORCE INDEX (PRIMARY)', [ORDERS]))
+      .leftJoin({ p: PAYMENTS }, 'p.order_id', 'o.order_id')
+      .orderBy('o.order_id');
+    if (after !== undefined) void query.where('o.order_id', '>', after);
+    if (filter.status) void query.where('o.order_status', filter.status);
+    if (filter.from) void query.where('o.created_at', '>=', filter.from);
+    if (filter.to) void query.where('o.created_at', '<', filter.to);
+    return query;
+  };
   let after: string | undefined;
   for (;;) {
-    const batch = await db.transaction(
-      async (trx) => {
-        // Walk the primary key even with a status filter: through the status index, every batch would
-        // re-read and sort all the remaining orders in that status, quadratic over a large export.
-        const query = trx
-          .select(...ORDER_COLUMNS)
-          .from(trx.raw('?? FORCE INDEX (PRIMARY)', [ORDERS]))
-          .orderBy('order_id')
-          .limit(batchSize);
-        if (after !== undefined) void query.where('order_id', '>', after);
-        if (filter.status) void query.where('order_status', filter.status);
-        if (filter.from) void query.where('created_at', '>=', filter.from);
-        if (filter.to) void query.where('created_at', '<', filter.to);
-        const orders = (await query) as ExportOrderRow[];
-        const payments = new Map<string, ExportPaymentRow[]>();
-        if (orders.length === 0) return { orders, payments };
-        const rows: ExportPaymentRow[] = await trx<PaymentRow>(PAYMENTS)
-          .select(...PAYMENT_COLUMNS)
-          .whereIn(
-            'order_id',
-            orders.map((order) => order.order_id),
-          )
-          .orderBy(['order_id', 'created_at', 'payment_id']);
-        for (const row of rows) {
-          const list = payments.get(row.order_id);
-          if (list) list.push(row);
-          else payments.set(row.order_id, [row]);
-        }
-        return { orders, payments };
-      },
-      // Not also `readOnly`: knex would send "SET TRANSACTION ISOLATION LEVEL repeatable read READ ONLY",
-      // which MariaDB refuses (it wants a comma between the two).
-      { isolationLevel: 'repeatable read' },
-    );
-    if (batch.orders.length === 0) return;
-    yield batch;
-    if (batch.orders.length < batchSize) return;
+    const rows = (await rowsOfOrders(after).limit(batchRows)) as JoinedRow[];
+    const more = rows.length === batchRows;
+    let complete = rows;
+    if (more) {
+      // The limit may have cut the last order's payments short: it starts the next batch instead. An order
+      // with more payments than a batch holds is read alone, whole.
+      const last = rows[rows.length - 1]!.order_id;
+      const cut = rows.findIndex((row) => row.order_id === last);
+      complete =
+        cut > 0 ? rows.slice(0, cut) : ((await rowsOfOrders(after).where('o.order_id', last)) as JoinedRow[]);
+    }
+    const batch = groupJoinedRows(complete);
+    if (batch.orders.length > 0) yield batch;
+    if (!more) return;
     after = batch.orders[batch.orders.length - 1]!.order_id;
   }
 }
+
+/** Rows in order_id order back into orders and their payments, each order's oldest first (ties by id). */
+function groupJoinedRows(rows: readonly JoinedRow[]): ExportBatch {
+  const orders: ExportOrderRow[] = [];
+  const payments = new Map<string, ExportPaymentRow[]>();
+  let list: (ExportPaymentRow & { created_at: Date })[] = [];
+  for (const row of rows) {
+    if (orders[orders.length - 1]?.order_id !== row.order_id) {
+      if (list.length > 1) list.sort(oldestFirst);
+      const { order_id, order_amount, currency, order_status, customer_email_enc, created_at } = row;
+      orders.push({ order_id, order_amount, currency, order_status, customer_email_enc, created_at });
+      list = [];
+      payments.set(order_id, list);
+    }
+    if (row.payment_id === null) continue;
+    list.push({
+      payment_id: row.payment_id,
+      order_id: row.order_id,
+      payment_amount: row.payment_amount!,
+      payment_status: row.payment_status!,
+      payment_method: row.payment_method!,
+      card_brand: row.payment_card_brand,
+      card_last4: row.payment_card_last4,
+      created_at: row.payment_created_at!,
+    });
+  }
+  if (list.length > 1) list.sort(oldestFirst);
+  return { orders, payments };
+}
+
+const oldestFirst = (
+  a: { created_at: Date; payment_id: string },
+  b: { created_at: Date; payment_id: string },
+) =>
+  a.created_at.getTime() - b.created_at.getTime() ||
+  (a.payment_id < b.payment_id ? -1 : a.payment_id > b.payment_id ? 1 : 0);
 
 /** One order as exported: clear email, amounts in the currency's major unit. */
 interface ExportOrder {
@@ -185,30 +266,22 @@ interface ExportOrder {
   }>;
 }
 
-/** Decrypts one order's email only when that order is about to be written. */
 function toExportOrder(
   row: ExportOrderRow,
+  email: DecryptedCell | null,
   payments: readonly ExportPaymentRow[],
-  cipher: FieldCipher,
 ): ExportOrder {
-  const amount = (value: string) => formatAmount(parseDbDecimal(value, row.currency), row.currency);
+  if (email instanceof Error) throw email;
   return {
     orderId: row.order_id,
-    amount: amount(row.order_amount),
+    amount: formatDbDecimal(row.order_amount, row.currency),
     currency: row.currency,
     status: row.order_status,
     createdAt: row.created_at.toISOString(),
-    email:
-      row.customer_email_enc === null
-        ? null
-        : cipher.decrypt(row.customer_email_enc, {
-            table: ORDERS,
-            column: 'customer_email_enc',
-            rowId: row.order_id,
-          }),
+    email,
     payments: payments.map((payment) => ({
       paymentId: payment.payment_id,
-      amount: amount(payment.payment_amount),
+      amount: formatDbDecimal(payment.payment_amount, row.currency),
       status: payment.payment_status,
       method: UPLOAD_METHODS.get(payment.payment_method) ?? payment.payment_method,
       cardBrand: payment.card_brand,
@@ -217,29 +290,20 @@ function toExportOrder(
   };
 }
 
+/** One record per payment, or one with empty payment cells; cells joined by hand, as this runs per row. */
 function csvLines(order: ExportOrder): string {
-  const orderCells = [
-    csvTextCell(order.orderId),
-    csvNumberCell(order.amount),
-    csvTextCell(order.currency),
-    csvTextCell(order.status),
-    csvTextCell(order.createdAt),
-    csvTextCell(order.email),
-  ];
-  if (order.payments.length === 0) return csvRecord([...orderCells, '', '', '', '', '', '']);
-  return order.payments
-    .map((payment) =>
-      csvRecord([
-        ...orderCells,
-        csvTextCell(payment.paymentId),
-        csvNumberCell(payment.amount),
-        csvTextCell(payment.status),
-        csvTextCell(payment.method),
-        csvTextCell(payment.cardBrand),
-        csvTextCell(payment.cardLast4),
-      ]),
-    )
-    .join('');
+  const orderCells =
+    `${csvTextCell(order.orderId)},${csvNumberCell(order.amount)},${csvTextCell(order.currency)},` +
+    `${csvTextCell(order.status)},${csvTextCell(order.createdAt)},${csvTextCell(order.email)}`;
+  if (order.payments.length === 0) return `${orderCells},,,,,,\n`;
+  let lines = '';
+  for (const payment of order.payments) {
+    lines +=
+      `${orderCells},${csvTextCell(payment.paymentId)},${csvNumberCell(payment.amount)},` +
+      `${csvTextCell(payment.status)},${csvTextCell(payment.method)},${csvTextCell(payment.cardBrand)},` +
+      `${csvTextCell(payment.cardLast4)}\n`;
+  }
+  return lines;
 }
 
 /** Characters XML 1.0 can carry at all, even as character references. */
@@ -314,17 +378,16 @@ export interface ExportProgress {
 
 /** The whole document as chunks of about CHUNK_CHARS characters. */
 export async function* formatOrders(
-  batches: AsyncIterable<ExportBatch>,
-  cipher: FieldCipher,
+  batches: AsyncIterable<ClearBatch>,
   format: ExportFormat,
   progress: ExportProgress = { orders: 0, rows: 0 },
 ): AsyncGenerator<string> {
   const { head, order: formatOrder, tail } = FORMATS[format];
   let chunk = head;
   for await (const batch of batches) {
-    for (const row of batch.orders) {
+    for (const [index, row] of batch.orders.entries()) {
       const payments = batch.payments.get(row.order_id) ?? [];
-      chunk += formatOrder(toExportOrder(row, payments, cipher));
+      chunk += formatOrder(toExportOrder(row, batch.emails[index] ?? null, payments));
       progress.orders += 1;
       progress.rows += Math.max(payments.length, 1);
       if (chunk.length >= CHUNK_CHARS) {
@@ -341,15 +404,14 @@ export async function* formatOrders(
  * proper error response; later failures destroy the returned stream (see the top of this file).
  */
 export async function openOrderExport(options: {
-  batches: AsyncIterable<ExportBatch>;
-  cipher: FieldCipher;
+  batches: AsyncIterable<ClearBatch>;
   format: ExportFormat;
   logger: Logger;
 }): Promise<Readable> {
   const { logger, format } = options;
   const progress: ExportProgress = { orders: 0, rows: 0 };
   const started = performance.now();
-  const chunks = formatOrders(options.batches, options.cipher, format, progress);
+  const chunks = formatOrders(options.batches, format, progress);
   let first: IteratorResult<string>;
   try {
     first = await chunks.next();

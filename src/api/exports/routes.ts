@@ -1,5 +1,7 @@
 import Router from '@koa/router';
+import type { Readable } from 'node:stream';
 import type { FieldCipher } from '../../crypto/field-cipher';
+import { FieldCipherThread } from '../../crypto/field-cipher-thread';
 import type { Db } from '../../db/knex';
 import type { OrderStatus } from '../../domain/orders/order-state';
 import type { Logger } from '../../logging/logger';
@@ -34,7 +36,17 @@ export function exportRoutes({ db, cipher, logger }: ExportDeps): Router {
       from: filter.from?.toISOString(),
       to: filter.to?.toISOString(),
     });
-    const stream = await openOrderExport({ batches: readOrderBatches(db, filter), cipher, format, logger });
+    // A thread per export: it exists only while the export streams, and two exports never queue on one.
+    const cipherThread = new FieldCipherThread(cipher);
+    let stream: Readable;
+    try {
+      stream = await openOrderExport({ batches: readOrderBatches(db, filter, cipherThread), format, logger });
+    } catch (error) {
+      await cipherThread.close();
+      throw error;
+    }
+    // Ended, failed or abandoned: a Readable closes in every case.
+    stream.once('close', () => void cipherThread.close());
     ctx.set('Content-Type', CONTENT_TYPES[format]);
     ctx.set('Content-Disposition', `attachment; filename="orders-${fileTimestamp(now)}.${format}"`);
     ctx.body = stream;
