@@ -5,6 +5,8 @@
  * Phases, in order:
  *   baseline  one connection: the CSV stream-parsed (src/uploads/csv-rows.ts), the card column sealed with the
  *             FieldCipher, multi-row INSERTs into a scratch table; no API, no Temporal
+ *   floor     MariaDB alone writing what an upload writes (an order and a payment per row) into scratch copies
+ *             of the real tables, from two connections, with ready-made values (bench/bulk/floor.ts)
  *   csv       POST /uploads of a generated CSV (--rows orders, one COMPLETED card payment each), timed to a final status
  *   xml       the same orders as XML (another id prefix, so they are imported, not matched), timed the same way
  *   export    GET /exports/orders?format=csv, everything in the database, streamed and counted
@@ -21,6 +23,7 @@ import { cpuSnapshot, cpuUsage, pidsOf, waitForQuiet, type CpuUsage } from './li
 import { describeRun, ensureStack, healthStatus, type StackHandle } from './lib/processes';
 import { formatRate, markdownTable } from './lib/stats';
 import { runBaseline, type BaselineResult } from './bulk/baseline';
+import { runFloor, type FloorResult } from './bulk/floor';
 import { writeCsv, writeXml } from './bulk/data';
 import { timeExport, timeUpload, type ExportResult, type UploadResult } from './bulk/http';
 import { bulkUsage, parseBulkOptions, type BulkOptions } from './bulk/options';
@@ -45,6 +48,7 @@ interface Results {
   environment: Record<string, string>;
   files: { csvBytes?: number; xmlBytes?: number; generateS?: number };
   baseline?: Measured<BaselineResult>;
+  floor?: Measured<FloorResult>;
   csv?: Measured<UploadResult>;
   xml?: Measured<UploadResult>;
   export?: Measured<ExportResult>;
@@ -110,6 +114,11 @@ async function main(): Promise<void> {
     log(`baseline: ${options.rows} rows, one connection, parse + FieldCipher + INSERT × 1000 rows`);
     results.baseline = await measure(() => runBaseline(csvFile, runId, log));
     log(`baseline: ${results.baseline.result.elapsedS.toFixed(1)} s`);
+  }
+  if (options.phases.has('floor')) {
+    await quiet('floor');
+    log(`floor: ${options.rows} orders and payments, MariaDB alone, INSERT × 1000 rows on 2 connections`);
+    results.floor = await measure(() => runFloor(options.rows, runId, log));
   }
   const upload = async (label: 'csv' | 'xml', file: string, contentType: string) => {
     await quiet(`${label} upload`);
@@ -263,6 +272,21 @@ function report(results: Results): string {
       cores(baseline.cpu),
     ]);
   }
+  if (results.floor) {
+    const f = results.floor.result;
+    const ratio = baseline ? f.elapsedS / baseline.result.elapsedS : NaN;
+    rows.push([
+      `floor (MariaDB alone, ${f.connections} conns, INSERT only)`,
+      `${f.rows} orders + ${f.rows} payments`,
+      seconds(f.elapsedS),
+      formatRate(f.rows / f.elapsedS),
+      Number.isFinite(ratio) ? `${ratio.toFixed(1)}×` : '–',
+      '–',
+      '–',
+      'done',
+      cores(results.floor.cpu),
+    ]);
+  }
   for (const row of [
     uploadRow('CSV upload', results.csv, results),
     uploadRow('XML upload', results.xml, results),
@@ -317,9 +341,10 @@ function targets(results: Results): string[][] {
       results.options.rows === 1_000_000
         ? ''
         : ` (${results.options.rows} rows: ${budget.toFixed(1)} s pro rata)`;
+    const floor = results.floor ? `; MariaDB alone needs ${seconds(results.floor.result.elapsedS)}` : '';
     rows.push([
       `1M-row CSV upload ≤ ${CSV_TARGET_S_PER_MILLION} s${scaled}`,
-      `${seconds(csv.elapsedS)}, ${formatRate(rowsDone / csv.elapsedS)} rows/s`,
+      `${seconds(csv.elapsedS)}, ${formatRate(rowsDone / csv.elapsedS)} rows/s${floor}`,
       verdict(csvOk ? csv.elapsedS <= budget && rowsDone === results.options.rows : false),
     ]);
   }
@@ -372,6 +397,7 @@ function toJson(results: Results) {
     environment: results.environment,
     files: results.files,
     baseline: measured(results.baseline),
+    floor: measured(results.floor),
     csv: measured(results.csv),
     xml: measured(results.xml),
     export: measured(results.export),
