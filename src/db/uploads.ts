@@ -218,6 +218,10 @@ export async function listRowErrors(
   }));
 }
 
+/**
+ * Records the upload's outcome. Its staged rows go afterwards (removeStagedRows): deleting a million of them
+ * takes seconds, and the status must not wait for it.
+ */
 export async function finishUploadRow(
   db: Db,
   uploadId: string,
@@ -227,11 +231,34 @@ export async function finishUploadRow(
   >,
   now: Date,
 ): Promise<void> {
-  await db.transaction(async (trx) => {
-    await trx<UploadRow>(UPLOADS)
-      .where({ upload_id: uploadId })
-      .update({ ...result, finished_at: now });
-    // Staged rows were only needed by the chunks; the errors table keeps what operators need.
-    await trx(UPLOAD_ROWS).where({ upload_id: uploadId }).delete();
-  });
+  await db<UploadRow>(UPLOADS)
+    .where({ upload_id: uploadId })
+    .update({ ...result, finished_at: now });
+}
+
+/** Staged rows removed per statement: each DELETE a short transaction, not one holding a million row locks. */
+const STAGED_ROWS_PER_DELETE = 10_000;
+
+/**
+ * Deletes a finished upload's staged rows, which only its chunks needed (the errors table keeps what operators
+ * need), a bounded statement at a time; `progress` is called after each. Safe to run again.
+ */
+export async function removeStagedRows(
+  db: Db,
+  uploadId: string,
+  progress: () => void = () => {},
+  rowsPerDelete: number = STAGED_ROWS_PER_DELETE,
+): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    // Raw: knex drops the LIMIT of a DELETE.
+    const [{ affectedRows: deleted }] = (await db.raw('DELETE FROM ?? WHERE upload_id = ? LIMIT ?', [
+      UPLOAD_ROWS,
+      uploadId,
+      rowsPerDelete,
+    ])) as [{ affectedRows: number }];
+    removed += deleted;
+    progress();
+    if (deleted < rowsPerDelete) return removed;
+  }
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createUploadActivities } from '../../src/activities/uploads';
 import { stageUpload } from '../../src/api/uploads/staging';
-import { committedProgress, slotRange, UPLOAD_ROWS } from '../../src/db/uploads';
+import { committedProgress, removeStagedRows, slotRange, UPLOAD_ROWS } from '../../src/db/uploads';
 import { CSV_HEADER } from '../../src/uploads/csv-rows';
 import type { ChunkCounts, ChunkWorkflowInput, UploadActivities } from '../../src/workflows/uploads/messages';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -103,5 +103,72 @@ describe('importChunk and the committed progress of an upload', () => {
       rowsImported: ORDERS - 1,
       rowsRejected: 1,
     });
+  });
+
+  it('removes staged rows a bounded statement at a time, and only those of the upload', async () => {
+    const other = {
+      ...(await database.db(UPLOAD_ROWS).where({ upload_id: uploadId }).first()),
+      upload_id: 'other',
+    };
+    await database
+      .db('uploads')
+      .insert({ upload_id: 'other', format: 'csv', upload_status: 'RUNNING', started_at: new Date() });
+    await database.db(UPLOAD_ROWS).insert(other);
+    const staged = await count(UPLOAD_ROWS);
+    const copy = await database.db(UPLOAD_ROWS).where({ upload_id: uploadId }).select();
+    let statements = 0;
+    expect(await removeStagedRows(database.db, uploadId, () => statements++, 7)).toBe(staged - 1);
+    expect(statements).toBe(Math.floor((staged - 1) / 7) + 1);
+    expect(await database.db(UPLOAD_ROWS).pluck('upload_id')).toEqual(['other']);
+    // Put back for the next test; the other upload goes.
+    await database.db(UPLOAD_ROWS).insert(copy);
+    await database.db(UPLOAD_ROWS).where({ upload_id: 'other' }).delete();
+    await database.db('uploads').where({ upload_id: 'other' }).delete();
+    expect(await count(UPLOAD_ROWS)).toBe(staged - 1);
+  });
+
+  it('finishes with the outcome recorded and the staged rows gone, and finishing again changes nothing', async () => {
+    const progress = {
+      chunksTotal: 4,
+      chunksCompleted: 4,
+      chunksFailed: 0,
+      rowsImported: ORDERS - 1,
+      rowsRejected: 1,
+    };
+    expect(await count(UPLOAD_ROWS)).toBeGreaterThan(0);
+    const finish = () =>
+      new MockActivityEnvironment().run<
+        [{ uploadId: string; progress: typeof progress }],
+        void,
+        UploadActivities['finishUpload']
+      >(
+        (input) =>
+          createUploadActivities({
+            db: database.db,
+            cipher,
+            fingerprinter: testFingerprinter(),
+          }).finishUpload(input),
+        { uploadId, progress },
+      );
+    await finish();
+    const outcome = async () =>
+      database
+        .db('uploads')
+        .where({ upload_id: uploadId })
+        .first('upload_status', 'rows_imported', 'rows_rejected');
+    expect(await outcome()).toEqual({
+      upload_status: 'COMPLETED_WITH_ERRORS',
+      rows_imported: ORDERS - 1,
+      rows_rejected: 1,
+    });
+    expect(await count(UPLOAD_ROWS)).toBe(0);
+    const before = await tableCounts();
+    await finish();
+    expect(await outcome()).toEqual({
+      upload_status: 'COMPLETED_WITH_ERRORS',
+      rows_imported: ORDERS - 1,
+      rows_rejected: 1,
+    });
+    expect(await tableCounts()).toEqual(before);
   });
 });

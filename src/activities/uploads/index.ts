@@ -17,6 +17,7 @@ import {
   finishUploadRow,
   recordChunk,
   recordRowErrors,
+  removeStagedRows,
   slotRange,
   stagedRowsInSlots,
 } from '../../db/uploads';
@@ -94,6 +95,8 @@ export function createUploadActivities({
         },
         now(),
       );
+      // After the outcome is recorded, so a status request sees it at once; a retry finishes the removal.
+      await removeStagedRows(db, uploadId, heartbeat);
     },
   };
 }
