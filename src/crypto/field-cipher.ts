@@ -15,6 +15,8 @@ export class FieldDecryptionError extends Error {
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** IVs drawn from the CSPRNG per call of it: one call for 12 bytes costs a third of a whole encryption. */
+const IVS_PER_DRAW = 1024;
 
 /**
  * AES-256-GCM for database columns. Sealed form: `v1:<keyId>:<base64url(iv)>:<base64url(ciphertext‖tag)>`,
@@ -25,6 +27,9 @@ export class FieldCipher {
   private readonly keyObjects: ReadonlyMap<string, KeyObject>;
   /** The location's bound data up to the row id, per key and column: the same few strings for every value. */
   private readonly aadPrefixes = new Map<string, string>();
+  /** Random bytes not yet used as an IV; each IV is taken once. */
+  private ivPool = Buffer.alloc(0);
+  private ivOffset = 0;
 
   /** Readable so a FieldCipherThread can build the same cipher on its thread. */
   constructor(readonly keyRing: KeyRing) {
@@ -38,7 +43,7 @@ export class FieldCipher {
 
   encrypt(plaintext: string, location: FieldLocation): string {
     const keyId = this.keyRing.activeKeyId;
-    const iv = randomBytes(IV_BYTES);
+    const iv = this.nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.key(keyId), iv);
     cipher.setAAD(this.additionalData(keyId, location));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
@@ -64,6 +69,17 @@ export class FieldCipher {
   /** True when the value is sealed under a key other than the active one (it should be re-encrypted). */
   needsReencryption(sealed: string): boolean {
     return parseSealed(sealed).keyId !== this.keyRing.activeKeyId;
+  }
+
+  /** A fresh random 96-bit IV: the next unused bytes of a pool filled by the CSPRNG. */
+  private nextIv(): Buffer {
+    if (this.ivOffset + IV_BYTES > this.ivPool.length) {
+      this.ivPool = randomBytes(IV_BYTES * IVS_PER_DRAW);
+      this.ivOffset = 0;
+    }
+    const iv = this.ivPool.subarray(this.ivOffset, this.ivOffset + IV_BYTES);
+    this.ivOffset += IV_BYTES;
+    return iv;
   }
 
   /**

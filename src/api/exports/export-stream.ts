@@ -2,10 +2,11 @@
  * Bulk export of orders and their payments as CSV or XML, in the bulk-upload formats (card numbers
  * aside: an export carries brand and last 4 only, and never reads `card_number_enc`).
  *
- * Constant memory whatever the size: orders are read in keyset-paged batches. The next batch is read while
- * the current one is formatted, so the database and the formatting overlap, and no further: a slow client
- * holds at most two batches (Readable.from over async generators pulls only as the response drains).
- * Each email is decrypted as its row is written.
+ * Constant memory whatever the size: orders are read in keyset-paged batches, as a pipeline. While one batch
+ * is formatted, the next has its emails decrypted on a FieldCipherThread and the one after is read, so the
+ * database, the decryption and the formatting overlap on two cores, and no further: a slow client holds at
+ * most three batches besides the stream's buffer (Readable.from over async generators pulls only as the
+ * response drains).
  *
  * Failures: anything that fails before the first chunk (the first query, a bad first row) is thrown to
  * the caller, which answers with problem details. Once bytes are out the status cannot change, so a
@@ -102,6 +103,7 @@ export function readOrderBatches(
   return readingOneAhead(withClearEmails(readingOneAhead(orderBatches(db, filter, batchRows)), cipherThread));
 }
 
+/** Each batch with its emails decrypted on the thread, one message for the whole batch. */
 async function* withClearEmails(
   batches: AsyncIterable<ExportBatch>,
   cipherThread: FieldCipherThread,
