@@ -4,8 +4,25 @@
  */
 import { DomainError } from './errors';
 
-export type CardBrand =
-  'visa' | 'mastercard' | 'amex' | 'discover' | 'diners' | 'jcb' | 'unionpay' | 'unknown';
+/** Every brand a card can be reported as; "unknown" for numbers outside the known issuer ranges. */
+export const CARD_BRANDS = [
+  'visa',
+  'mastercard',
+  'amex',
+  'discover',
+  'diners',
+  'jcb',
+  'unionpay',
+  'unknown',
+] as const;
+export type CardBrand = (typeof CARD_BRANDS)[number];
+
+export const isCardBrand = (text: string): text is CardBrand =>
+  (CARD_BRANDS as readonly string[]).includes(text);
+
+/** A card number once spaces and dashes are removed. */
+export const CARD_NUMBER_PATTERN = /^\d{12,19}$/;
+export const CARD_NUMBER_RULE = 'must be 12 to 19 digits, optionally grouped with spaces or dashes';
 
 export interface MaskedCard {
   brand: CardBrand;
@@ -101,11 +118,8 @@ export function maskedCard(number: string): MaskedCard {
  */
 export function validateCard(card: CardInput, now: Date): ValidatedCard {
   const number = stripSeparators(card.number);
-  if (!/^\d{12,19}$/.test(number)) {
-    throw cardError(
-      'CARD_NUMBER_MALFORMED',
-      'card number must be 12 to 19 digits, optionally grouped with spaces or dashes',
-    );
+  if (!CARD_NUMBER_PATTERN.test(number)) {
+    throw cardError('CARD_NUMBER_MALFORMED', `card number ${CARD_NUMBER_RULE}`);
   }
   if (!luhnValid(number)) {
     throw cardError('CARD_NUMBER_INVALID', 'card number is not valid; please check it for typos');
@@ -139,7 +153,8 @@ function fullExpiryYear(expYear: number): number {
   throw cardError('CARD_EXP_YEAR_INVALID', `expiry year ${expYear} must have 2 or 4 digits`);
 }
 
-function stripSeparators(number: string): string {
+/** Digits only: a card number as entered may be grouped with spaces or dashes. */
+export function stripSeparators(number: string): string {
   return number.replace(/[ -]/g, '');
 }
 

@@ -32,6 +32,13 @@ export type CurrencyCode =
   | (typeof TWO_DECIMAL_CODES)[number]
   | (typeof THREE_DECIMAL_CODES)[number];
 
+/** Every supported code, sorted: for schemas and documentation. */
+export const CURRENCY_CODES: readonly CurrencyCode[] = [
+  ...ZERO_DECIMAL_CODES,
+  ...TWO_DECIMAL_CODES,
+  ...THREE_DECIMAL_CODES,
+].sort();
+
 export type MinorUnitExponent = 0 | 2 | 3;
 
 const EXPONENT_BY_CODE: ReadonlyMap<string, MinorUnitExponent> = new Map([

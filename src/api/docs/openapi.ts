@@ -4,7 +4,9 @@
  * be a route, and real responses must validate against the schemas below.
  */
 import { ROLES, type Role } from '../auth/api-keys';
-import { ID_PATTERN } from '../orders/requests';
+import { CARD_BRANDS } from '../../domain/cards';
+import { ID_PATTERN } from '../../domain/ids';
+import { ORDER_STATUSES, PAYMENT_STATUSES } from '../../domain/orders/order-state';
 
 /** The subset of JSON Schema 2020-12 (the OpenAPI 3.1 dialect) this document uses. */
 export interface JsonSchema {
@@ -132,18 +134,6 @@ function forRoles(roles: readonly Role[], operation: OperationObject): Operation
 }
 
 const DECIMAL = '^[0-9]+(\\.[0-9]+)?$';
-const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'] as const;
-const PAYMENT_STATUSES = ['PENDING', 'COMPLETED', 'FAILED'] as const;
-const CARD_BRANDS = [
-  'visa',
-  'mastercard',
-  'amex',
-  'discover',
-  'diners',
-  'jcb',
-  'unionpay',
-  'unknown',
-] as const;
 
 const cardDateField = (what: string, integer: JsonSchema): JsonSchema => ({
   description: `${what}, as a JSON integer or a string of digits.`,

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import { FieldCipherThread } from '../../crypto/field-cipher-thread';
 import type { Db } from '../../db/knex';
-import type { OrderStatus } from '../../domain/orders/order-state';
+import { ORDER_STATUSES, type OrderStatus } from '../../domain/orders/order-state';
 import type { Logger } from '../../logging/logger';
 import { parseTimestamp } from '../../domain/timestamps';
 import { allowRoles } from '../auth/middleware';
@@ -57,7 +57,6 @@ export function exportRoutes({ db, cipher, logger }: ExportDeps): Router {
 
 const PARAMETERS = ['format', 'status', 'from', 'to'];
 const FORMATS: readonly ExportFormat[] = ['csv', 'xml'];
-const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'];
 
 export function parseExportQuery(query: Record<string, unknown>): {
   format: ExportFormat;

@@ -6,13 +6,12 @@ import { createHash } from 'node:crypto';
 import { validateCard, type ValidatedCard } from '../../domain/cards';
 import { isCurrency } from '../../domain/currencies';
 import { parseIsoDuration } from '../../domain/durations';
+import { ID_PATTERN } from '../../domain/ids';
 import { parseAmount } from '../../domain/money';
-import type { OrderStatus } from '../../domain/orders/order-state';
+import { ORDER_STATUSES, type OrderStatus } from '../../domain/orders/order-state';
 import { Problem } from '../http/problem';
 import { allowQueryParameters } from '../http/query';
 
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'];
 const MAX_DEADLINE_MS = 366 * 24 * 60 * 60 * 1000;
 
 export interface CreateOrderCommand {

@@ -10,8 +10,15 @@
  */
 import { DomainError } from '../errors';
 
-export type OrderStatus = 'PENDING' | 'COMPLETED' | 'CANCELLED' | 'EXPIRED';
-export type PaymentStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
+export const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export const PAYMENT_STATUSES = ['PENDING', 'COMPLETED', 'FAILED'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export const isOrderStatus = (text: string): text is OrderStatus =>
+  (ORDER_STATUSES as readonly string[]).includes(text);
+export const isPaymentStatus = (text: string): text is PaymentStatus =>
+  (PAYMENT_STATUSES as readonly string[]).includes(text);
 
 export type RefusalReason = 'amount_exceeds_due' | 'order_not_pending';
 

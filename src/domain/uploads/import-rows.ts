@@ -6,12 +6,28 @@
  * Reasons are shown to operators: they never contain a card number (at most its last 4 digits) nor a
  * customer email, which the database stores encrypted.
  */
-import { type CardBrand, luhnValid } from '../cards';
+import {
+  CARD_BRANDS,
+  CARD_NUMBER_PATTERN,
+  CARD_NUMBER_RULE,
+  isCardBrand,
+  luhnValid,
+  stripSeparators,
+  type CardBrand,
+} from '../cards';
 import { isCurrency } from '../currencies';
 import { DomainError } from '../errors';
+import { ID_RULE, isValidId } from '../ids';
 import { formatAmount, parseAmount, toDbDecimal } from '../money';
 import { parseTimestamp } from '../timestamps';
-import type { OrderStatus, PaymentStatus } from '../orders/order-state';
+import {
+  ORDER_STATUSES,
+  PAYMENT_STATUSES,
+  isOrderStatus,
+  isPaymentStatus,
+  type OrderStatus,
+  type PaymentStatus,
+} from '../orders/order-state';
 
 /** The columns every file has, in order; XML attributes are mapped onto the same names. */
 const COMMON_COLUMNS = [
@@ -137,10 +153,6 @@ export interface ImportOrder {
 
 export type OrderValidation = { order: ImportOrder } | { errors: RowError[] };
 
-/** Same rule as the orders API, so imported ids can be used there too. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-const ID_RULE =
-  "must be 1 to 64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
 /** Lenient on purpose: exports often carry display forms such as "eve, jr@example.com". */
 const EMAIL_PATTERN = /^[^\s@\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?@[^\s@\p{Cc}]+$/u;
 const MAX_EMAIL_LENGTH = 254;
@@ -148,21 +160,11 @@ const MAX_EMAIL_LENGTH = 254;
 const CARD_LIKE = /\d(?:[ -]?\d){11,}/g;
 const MAX_ECHO = 40;
 const LAST4 = /^\d{4}$/;
-/** Every CardBrand, checked complete by the compiler; "unknown" too, as card_brand stores it. */
-const CARD_BRANDS: Readonly<Record<CardBrand, true>> = {
-  visa: true,
-  mastercard: true,
-  amex: true,
-  discover: true,
-  diners: true,
-  jcb: true,
-  unionpay: true,
-  unknown: true,
-};
-const CARD_BRAND_LIST = Object.keys(CARD_BRANDS).join(', ');
+const CARD_BRAND_LIST = CARD_BRANDS.join(', ');
 
-function isCardBrand(text: string): text is CardBrand {
-  return Object.hasOwn(CARD_BRANDS, text);
+/** "A, B or C", as the row errors name the allowed values. */
+function listOf(values: readonly string[]): string {
+  return `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 }
 
 const EMPTY_FIELDS = Object.freeze(
@@ -181,7 +183,7 @@ export function redactCardNumbers(text: string): string {
 
 /** The order_id if it is well-formed, as error reports name it. */
 export function readableOrderId(value: string): string | undefined {
-  return ID_PATTERN.test(value) ? value : undefined;
+  return isValidId(value) ? value : undefined;
 }
 
 /** Report order: by line, then "row" before the columns in header order; stable otherwise. */
@@ -291,18 +293,10 @@ function parseRow(row: RawRow): { parsed?: ParsedRow; errors: RowError[] } {
 
   const statusText = present('order_status');
   let status: ImportOrderStatus | undefined;
-  if (
-    statusText === 'PENDING' ||
-    statusText === 'COMPLETED' ||
-    statusText === 'CANCELLED' ||
-    statusText === 'EXPIRED'
-  ) {
+  if (statusText !== undefined && isOrderStatus(statusText)) {
     status = statusText;
   } else if (statusText !== undefined) {
-    fail(
-      'order_status',
-      `order_status ${quote(statusText)} must be PENDING, COMPLETED, CANCELLED or EXPIRED`,
-    );
+    fail('order_status', `order_status ${quote(statusText)} must be ${listOf(ORDER_STATUSES)}`);
   }
 
   const createdText = present('created_at');
@@ -357,15 +351,15 @@ function parsePayment(
   fail: Fail,
 ): ImportPayment | undefined {
   const paymentId = present('payment_id');
-  const idValid = paymentId !== undefined && ID_PATTERN.test(paymentId);
+  const idValid = paymentId !== undefined && isValidId(paymentId);
   if (paymentId !== undefined && !idValid) fail('payment_id', `payment_id ${quote(paymentId)} ${ID_RULE}`);
   const amount = parseAmountField('payment_amount', present('payment_amount'), currency, fail);
 
   const statusText = present('payment_status');
   let status: PaymentStatus | undefined;
-  if (statusText === 'PENDING' || statusText === 'COMPLETED' || statusText === 'FAILED') status = statusText;
+  if (statusText !== undefined && isPaymentStatus(statusText)) status = statusText;
   else if (statusText !== undefined) {
-    fail('payment_status', `payment_status ${quote(statusText)} must be PENDING, COMPLETED or FAILED`);
+    fail('payment_status', `payment_status ${quote(statusText)} must be ${listOf(PAYMENT_STATUSES)}`);
   }
 
   const methodText = present('payment_method');
@@ -431,9 +425,9 @@ function parseCardNumber(text: string, method: string | undefined, fail: Fail): 
     fail('card_number', 'card_number must be empty for a BANK_TRANSFER payment');
     return { valid: false };
   }
-  const digits = text.replace(/[ -]/g, '');
-  if (!/^\d{12,19}$/.test(digits)) {
-    fail('card_number', 'card_number must be 12 to 19 digits, optionally grouped with spaces or dashes');
+  const digits = stripSeparators(text);
+  if (!CARD_NUMBER_PATTERN.test(digits)) {
+    fail('card_number', `card_number ${CARD_NUMBER_RULE}`);
     return { valid: false };
   }
   if (!luhnValid(digits)) {
