@@ -2,6 +2,7 @@
  * What must never reach a log line, whatever field or message it hides in: card numbers, CVCs, email
  * addresses, bearer tokens, API keys and key material. Pure, so the logger and its tests share one rule set.
  */
+import { luhnValid, stripSeparators } from '../domain/cards';
 
 /** Fields whose whole value is a secret, matched on the name with separators and case ignored. */
 const SECRET_FIELDS = new Set([
@@ -34,15 +35,24 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[EMAIL]'],
   // A CVC only shows itself by its label: `cvc=123`, `"cvc":"1234"`, `CVV: 123`.
   [/\b(cvc2?|cvv2?|security[ _-]?code)(["']?\s*[:=]\s*["']?)\d{3,4}\b/gi, '$1$2[REDACTED]'],
-  // Card numbers: 13 to 19 digits, maybe grouped by spaces or dashes. Invalid (non-Luhn) ones too: a
-  // mistyped card number is still someone's card number.
-  [/(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])/g, '[CARD]'],
 ];
+
+/**
+ * A run of 12 to 19 digits, maybe grouped by spaces or dashes, that stands alone: not glued to a letter,
+ * and not the numeric tail of an identifier such as `ORD-1764824178123`, so order and payment IDs stay
+ * greppable. A percent-escape before it (`number%3D4242…`) is not a letter.
+ */
+const CARD_LIKE_RUN = /(?<![\d.])(?<!(?<!%[0-9A-Fa-f])[A-Za-z_])(?<!\w[-:])\d(?:[ -]?\d){11,18}(?![\w.])/g;
+
+/** Only a run that passes Luhn could be a card number; timestamps and counters stay readable. */
+function maskCardNumber(run: string): string {
+  return luhnValid(stripSeparators(run)) ? '[CARD]' : run;
+}
 
 export function redactText(text: string): string {
   let redacted = text;
   for (const [pattern, replacement] of PATTERNS) redacted = redacted.replace(pattern, replacement);
-  return redacted;
+  return redacted.replace(CARD_LIKE_RUN, maskCardNumber);
 }
 
 export function isSecretField(name: string): boolean {

@@ -10,7 +10,9 @@ describe('redactText', () => {
     [`card ${VISA} declined`, 'card [CARD] declined'],
     ['card 4242 4242 4242 4242 declined', 'card [CARD] declined'],
     [`amex ${AMEX}`, 'amex [CARD]'],
-    ['typo 4242424242424241', 'typo [CARD]'],
+    ['twelve digits 4000 0000 0002', 'twelve digits [CARD]'],
+    ['pan=4242424242424242&x=1', 'pan=[CARD]&x=1'],
+    ['?number%3D4242424242424242%26x', '?number%3D[CARD]%26x'],
     ['/orders/4242-4242-4242-4242?x=1', '/orders/[CARD]?x=1'],
     ['mail ada.lovelace+orders@example.co.uk now', 'mail [EMAIL] now'],
     ['Authorization: Bearer dpk_abc-DEF_123', 'Authorization: Bearer [REDACTED]'],
@@ -27,6 +29,13 @@ describe('redactText', () => {
     'took 1234 ms at 2026-11-22T05:00:00.000Z',
     'upload 0f8c2d9e-4b1a-4c3e-9a7b-5d6e7f8a9b0c line 123456',
     'amount 1234567890.1234',
+    // Order and payment IDs with long digit runs stay greppable, Luhn-valid or not.
+    'order LC1764824178123-5 paid',
+    'order ORD-4242424242424242 paid',
+    'payment pay_4242424242424242 settled',
+    // A digit run that fails Luhn cannot be a card number: a timestamp in ms, a counter.
+    'started at 1764824178124 (epoch ms)',
+    'typo 4242424242424241',
   ])('leaves ordinary text alone: %j', (input) => {
     expect(redactText(input)).toBe(input);
   });
