@@ -42,7 +42,9 @@ export function generateKeySpec(keyId: string): string {
 
 /**
  * The configured key ring, or in development a key generated once into the data folder.
- * Creation is exclusive (`wx`) so the API and the worker starting together agree on one key.
+ * Creation is exclusive (`wx`) so the API and the worker starting together agree on one key. Its id is
+ * random per installation, so a value sealed by another installation reads as "unknown key", not as
+ * tampered.
  */
 export function loadOrCreateDevKeyRing(
   spec: string | undefined,
@@ -54,7 +56,10 @@ export function loadOrCreateDevKeyRing(
   const file = path.join(dataDir, `${source.toLowerCase()}.dev`);
   fs.mkdirSync(dataDir, { recursive: true });
   try {
-    fs.writeFileSync(file, generateKeySpec('dev1'), { flag: 'wx', mode: 0o600 });
+    fs.writeFileSync(file, generateKeySpec(`dev-${randomBytes(4).toString('hex')}`), {
+      flag: 'wx',
+      mode: 0o600,
+    });
     warn(`${source} is not set: generated a development key into ${file}. Never use it in production.`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

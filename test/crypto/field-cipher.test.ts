@@ -130,4 +130,22 @@ describe('key ring configuration', () => {
     const file = fs.readdirSync(dataDir).map((name) => path.join(dataDir, name))[0]!;
     expect(fs.statSync(file).mode & 0o077).toBe(0);
   });
+
+  it("gives each installation's development key its own id, so another installation's value reads as an unknown key", () => {
+    const ringIn = () =>
+      loadOrCreateDevKeyRing(
+        undefined,
+        fs.mkdtempSync(path.join(os.tmpdir(), 'durapay-keys-')),
+        'DURAPAY_FIELD_KEYS',
+        () => {},
+      );
+    const here = ringIn();
+    const elsewhere = ringIn();
+    expect(here.activeKeyId).toMatch(/^dev-[0-9a-f]{8}$/);
+    expect(elsewhere.activeKeyId).not.toBe(here.activeKeyId);
+    const sealedElsewhere = new FieldCipher(elsewhere).encrypt('ada@example.com', cell);
+    expect(() => new FieldCipher(here).decrypt(sealedElsewhere, cell)).toThrow(
+      `no key "${elsewhere.activeKeyId}" in the key ring`,
+    );
+  });
 });
