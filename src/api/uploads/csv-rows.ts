@@ -11,7 +11,8 @@
  */
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, type Options, parse } from 'csv-parse';
-import { DomainError } from '../domain/errors';
+import { DomainError } from '../../domain/errors';
+import { undoNeutralisation } from '../../domain/exports/csv-cells';
 import {
   emptyFields,
   EXPORT_COLUMNS,
@@ -19,7 +20,7 @@ import {
   type RawColumn,
   type RawRow,
   redactCardNumbers,
-} from '../domain/uploads/import-rows';
+} from '../../domain/uploads/rows';
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
@@ -31,8 +32,7 @@ type Columns = readonly RawColumn[];
 const HEADERS: readonly Columns[] = [IMPORT_COLUMNS, EXPORT_COLUMNS];
 const HEADERS_RULE = `"${CSV_HEADER}" or, as exported, "${CSV_EXPORT_HEADER}"`;
 
-/** What the exporter (src/domain/exports/csv-cells.ts) prefixes with `'`; amounts are never prefixed. */
-const NEUTRALISED = /^'[=+\-@\t\r]/;
+/** Amounts are never neutralised by the exporter (src/domain/exports/csv-cells.ts). */
 const NUMBER_COLUMNS: ReadonlySet<RawColumn> = new Set(['order_amount', 'payment_amount']);
 
 /** Far above any valid row (~700 characters); stops an unclosed quote from swallowing the whole file. */
@@ -94,10 +94,6 @@ function csvRow(columns: Columns, record: string[], line: number): RawRow {
     fields[column] = NUMBER_COLUMNS.has(column) ? value : undoNeutralisation(value);
   });
   return { line, fields };
-}
-
-function undoNeutralisation(value: string): string {
-  return NEUTRALISED.test(value) ? value.slice(1) : value;
 }
 
 /** The columns of whichever accepted header `record` is exactly; anything else fails the file. */

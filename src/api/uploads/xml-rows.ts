@@ -11,7 +11,7 @@
  * capped, and rows are buffered only within one order.
  */
 import { SaxesParser } from 'saxes';
-import { DomainError } from '../domain/errors';
+import { DomainError } from '../../domain/errors';
 import {
   emptyFields,
   ORDER_COLUMNS,
@@ -20,7 +20,7 @@ import {
   type RawRow,
   type RowProblem,
   redactCardNumbers,
-} from '../domain/uploads/import-rows';
+} from '../../domain/uploads/rows';
 import { type ByteSource, decodeUtf8 } from './csv-rows';
 
 /** How each element's attributes map onto import columns. */
