@@ -267,6 +267,12 @@ export async function removeStagedRows(
   }
 }
 
+/** An order an upload may not write: its id, or one of its payments' ids, holds other data. */
+export interface ImportClash {
+  order: ImportOrder;
+  reason: string;
+}
+
 /**
  * Orders already in the database are either this same import seen again (identical: nothing to write) or
  * someone else's data under the same id, which an upload must never overwrite.
@@ -280,7 +286,7 @@ export async function sortAgainstExisting(trx: Knex.Transaction, orders: ImportO
   const existingPayments = new Map(paymentRows.map((row) => [row.payment_id, row]));
   const fresh: ImportOrder[] = [];
   const same: ImportOrder[] = [];
-  const clashes: { order: ImportOrder; reason: string }[] = [];
+  const clashes: ImportClash[] = [];
   for (const order of orders) {
     const existing = existingOrders.get(order.orderId);
     const takenPayment = order.payments.find((payment) => {

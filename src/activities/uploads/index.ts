@@ -5,6 +5,7 @@ import type { Db } from '../../db/knex';
 import {
   findChunk,
   findUpload,
+  type ImportClash,
   finishUploadRow,
   insertOrders,
   recordChunk,
@@ -109,7 +110,7 @@ export function createUploadActivities({
 /** An order is one row in the file, or one row per payment. */
 const rowsOf = (order: ImportOrder): number => Math.max(1, order.payments.length);
 
-function clashErrors(clashes: { order: ImportOrder; reason: string }[], rows: RawRow[]): RowError[] {
+function clashErrors(clashes: ImportClash[], rows: RawRow[]): RowError[] {
   return clashes.map(({ order, reason }) => ({
     line: rows.find((row) => row.fields.order_id === order.orderId)?.line ?? 0,
     orderId: order.orderId,

@@ -21,7 +21,7 @@ import {
   type RowProblem,
   redactCardNumbers,
 } from '../../domain/uploads/rows';
-import { type ByteSource, decodeUtf8 } from './csv-rows';
+import { type ByteSource, decodeUtf8 } from './utf8-text';
 
 /** How each element's attributes map onto import columns. */
 export const XML_ATTRIBUTES = {

@@ -19,10 +19,7 @@ export function neutraliseFormula(value: string): string {
   return FORMULA_TRIGGERS.has(value.charAt(0)) ? `'${value}` : value;
 }
 
-/**
- * Undoes neutraliseFormula, as an upload reads an exported cell back. The one value it cannot restore is
- * text that itself began with `'` and a trigger, which the exporter writes unchanged.
- */
+/** Undoes neutraliseFormula, as an upload reads an exported cell back (see src/api/uploads/csv-rows.ts). */
 export function undoNeutralisation(value: string): string {
   return NEUTRALISED.test(value) ? value.slice(1) : value;
 }

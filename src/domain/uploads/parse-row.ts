@@ -49,6 +49,7 @@ function listOf(values: readonly string[]): string {
   return `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 }
 
+/** A row whose every value is valid, parsed. */
 export interface ParsedRow {
   line: number;
   orderId: string;
@@ -61,6 +62,7 @@ export interface ParsedRow {
   payment?: ImportPayment;
 }
 
+/** The row's values parsed, or every reason it is refused; structural problems stand for the row. */
 export function parseRow(row: RawRow): { parsed?: ParsedRow; errors: RowError[] } {
   const fields = row.fields;
   const orderId = readableOrderId(fields.order_id);

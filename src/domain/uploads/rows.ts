@@ -173,6 +173,7 @@ export function hasPaymentValue(fields: RawFields): boolean {
   );
 }
 
+/** Reasons are redacted here, once, so no error can carry a card number. */
 export function rowError(line: number, orderId: string | undefined, field: string, reason: string): RowError {
   return { line, ...(orderId === undefined ? {} : { orderId }), field, reason: redactCardNumbers(reason) };
 }
