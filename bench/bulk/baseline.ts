@@ -1,6 +1,6 @@
 /**
  * The bulk upload's yardstick: the least work an import of the same CSV needs, with no API and no Temporal.
- * One connection; the file stream-parsed with the project's reader (src/uploads/csv-rows.ts), the card column
+ * One connection; the file stream-parsed with the project's reader (src/api/uploads/csv-rows.ts), the card column
  * sealed with the project's FieldCipher, then multi-row INSERTs into a scratch table in the same MariaDB,
  * which is dropped afterwards.
  */
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createConnection } from 'mysql2/promise';
 import { loadConfig } from '../../src/config';
 import { createFieldCipher } from '../../src/crypto';
-import { readCsvRows } from '../../src/uploads/csv-rows';
+import { readCsvRows } from '../../src/api/uploads/csv-rows';
 
 const ROWS_PER_INSERT = 1000;
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { CSV_HEADER } from '../../src/uploads/csv-rows';
+import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
 
 /** Test card numbers that pass the Luhn check, one per brand the project knows well. */
 const CARDS = ['4242424242424242', '5555555555554444', '378282246310005', '4000000000000002'];

@@ -1,12 +1,16 @@
 /**
  * Bulk uploads in MySQL: the upload's status and counts, its staged rows, its committed chunks and its
- * rejected rows.
+ * rejected rows, and the orders and payments a chunk imports.
  * Staged row values are sealed with the FieldCipher (they hold card numbers and emails).
  */
+import type { Knex } from 'knex';
+import type { CardFingerprinter } from '../crypto/card-fingerprint';
 import type { FieldCipher, FieldLocation } from '../crypto/field-cipher';
-import type { RawRow, RowError, RowProblem } from '../domain/uploads/import-rows';
+import { parseDbDecimal, toDbDecimal } from '../domain/money';
+import type { ImportOrder, ImportPayment, RawRow, RowError, RowProblem } from '../domain/uploads/rows';
 import type { ChunkCounts, UploadStatus } from '../workflows/uploads/messages';
 import type { Db } from './knex';
+import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow, type OrderRow, type PaymentRow } from './orders';
 
 export type UploadFormat = 'csv' | 'xml';
 
@@ -261,4 +265,149 @@ export async function removeStagedRows(
     progress();
     if (deleted < rowsPerDelete) return removed;
   }
+}
+
+/** An order an upload may not write: its id, or one of its payments' ids, holds other data. */
+export interface ImportClash {
+  order: ImportOrder;
+  reason: string;
+}
+
+/**
+ * Orders already in the database are either this same import seen again (identical: nothing to write) or
+ * someone else's data under the same id, which an upload must never overwrite.
+ */
+export async function sortAgainstExisting(trx: Knex.Transaction, orders: ImportOrder[]) {
+  const ids = orders.map((order) => order.orderId);
+  const paymentIds = orders.flatMap((order) => order.payments.map((payment) => payment.paymentId));
+  const orderRows: OrderRow[] = await trx<OrderRow>(ORDERS).whereIn('order_id', ids);
+  const paymentRows: PaymentRow[] = await trx<PaymentRow>(PAYMENTS).whereIn('payment_id', paymentIds);
+  const existingOrders = new Map(orderRows.map((row) => [row.order_id, row]));
+  const existingPayments = new Map(paymentRows.map((row) => [row.payment_id, row]));
+  const fresh: ImportOrder[] = [];
+  const same: ImportOrder[] = [];
+  const clashes: ImportClash[] = [];
+  for (const order of orders) {
+    const existing = existingOrders.get(order.orderId);
+    const takenPayment = order.payments.find((payment) => {
+      const row = existingPayments.get(payment.paymentId);
+      return row && (row.order_id !== order.orderId || !samePayment(row, payment, order.currency));
+    });
+    if (takenPayment) {
+      clashes.push({ order, reason: `payment_id ${takenPayment.paymentId} already exists with other data` });
+    } else if (!existing) {
+      fresh.push(order);
+    } else if (sameOrder(existing, order) && order.payments.every((p) => existingPayments.has(p.paymentId))) {
+      same.push(order);
+    } else {
+      clashes.push({ order, reason: `order_id ${order.orderId} already exists with other data` });
+    }
+  }
+  return { fresh, same, clashes };
+}
+
+function sameOrder(row: OrderRow, order: ImportOrder): boolean {
+  return (
+    row.currency === order.currency &&
+    parseDbDecimal(row.order_amount, row.currency) === order.amount &&
+    row.order_status === order.status &&
+    row.created_at.getTime() === Date.parse(order.createdAt)
+  );
+}
+
+function samePayment(row: PaymentRow, payment: ImportPayment, currency: string): boolean {
+  return (
+    parseDbDecimal(row.payment_amount, currency) === payment.amount &&
+    row.payment_status === payment.status &&
+    row.payment_method === payment.method
+  );
+}
+
+/** How imported values are protected: sealed by the cipher, card numbers also fingerprinted. */
+interface Protection {
+  cipher: FieldCipher;
+  fingerprinter: CardFingerprinter;
+}
+
+export async function insertOrders(
+  trx: Knex.Transaction,
+  orders: ImportOrder[],
+  { cipher, fingerprinter }: Protection,
+  now: Date,
+) {
+  if (orders.length === 0) return;
+  const orderRows = orders.map((order) => {
+    const createdAt = new Date(order.createdAt);
+    const paid = order.payments
+      .filter((payment) => payment.status === 'COMPLETED')
+      .reduce((sum, payment) => sum + payment.amount, 0);
+    return {
+      ...newOrderRow(
+        {
+          orderId: order.orderId,
+          amount: order.amount,
+          currency: order.currency,
+          ...(order.customerEmail ? { customer: { email: order.customerEmail } } : {}),
+        },
+        cipher,
+        createdAt,
+      ),
+      order_status: order.status,
+      amount_paid: toDbDecimal(paid, order.currency),
+      updated_at: now,
+    };
+  });
+  const paymentRows = orders.flatMap((order) =>
+    order.payments.map((payment) =>
+      importedPaymentRow(order, payment, { cipher, fingerprinter }, new Date(order.createdAt), now),
+    ),
+  );
+  for (const batch of chunked(orderRows, 500)) await trx(ORDERS).insert(batch);
+  for (const batch of chunked(paymentRows, 500)) await trx(PAYMENTS).insert(batch);
+}
+
+function importedPaymentRow(
+  order: ImportOrder,
+  payment: ImportPayment,
+  { cipher, fingerprinter }: Protection,
+  createdAt: Date,
+  now: Date,
+): PaymentRow {
+  const base = { payment_status: payment.status, failure_reason: null, updated_at: now };
+  if (payment.cardNumber) {
+    const row = newCardPaymentRow(
+      {
+        paymentId: payment.paymentId,
+        orderId: order.orderId,
+        amount: payment.amount,
+        currency: order.currency,
+        cardNumber: payment.cardNumber,
+      },
+      cipher,
+      fingerprinter,
+      createdAt,
+    );
+    return { ...row, ...base };
+  }
+  return {
+    payment_id: payment.paymentId,
+    order_id: order.orderId,
+    payment_amount: toDbDecimal(payment.amount, order.currency),
+    payment_method: payment.method,
+    // An exported file carries brand and last 4 only: the full number was never exported.
+    card_brand: payment.cardBrand ?? null,
+    card_last4: payment.cardLast4 ?? null,
+    card_number_enc: null,
+    card_fingerprint: null,
+    idempotency_key: null,
+    request_hash: null,
+    created_at: createdAt,
+    ...base,
+  };
+}
+
+function chunked<T>(items: T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
 }

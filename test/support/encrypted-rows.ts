@@ -9,7 +9,7 @@ import { readSealedBatch, sealedLocation } from '../../src/db/encrypted-columns'
 import type { Db } from '../../src/db/knex';
 import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow } from '../../src/db/orders';
 import { createUpload, stageRows } from '../../src/db/uploads';
-import { emptyFields } from '../../src/domain/uploads/import-rows';
+import { emptyFields } from '../../src/domain/uploads/rows';
 import { ENCRYPTED_COLUMNS, type EncryptedColumn } from '../../src/workflows/keys/messages';
 
 export type Plaintexts = Record<EncryptedColumn, Map<string, string>>;

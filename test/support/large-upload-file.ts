@@ -1,5 +1,5 @@
-import type { RowError } from '../../src/domain/uploads/import-rows';
-import { CSV_HEADER } from '../../src/uploads/csv-rows';
+import type { RowError } from '../../src/domain/uploads/rows';
+import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
 
 export const LARGE_UPLOAD_ORDERS = 20_000;
 const CARDS = ['4242424242424242', '5555555555554444', '378282246310005', '6011111111111117'];

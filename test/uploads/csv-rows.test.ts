@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { emptyFields, type RawFields, type RawRow } from '../../src/domain/uploads/import-rows';
-import { CSV_EXPORT_HEADER, CSV_HEADER, readCsvRows } from '../../src/uploads/csv-rows';
-import { validateRows } from '../../src/uploads/group-orders';
+import { emptyFields, type RawFields, type RawRow } from '../../src/domain/uploads/rows';
+import { CSV_EXPORT_HEADER, CSV_HEADER, readCsvRows } from '../../src/api/uploads/csv-rows';
+import { validateRows } from '../../src/domain/uploads/group-orders';
 import { chunks, collect, FIXTURES, rejectionOf } from './helpers';
 
 const SAMPLE = fs.readFileSync(path.join(FIXTURES, 'orders-sample.csv'));

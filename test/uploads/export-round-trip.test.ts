@@ -7,15 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  CSV_HEADER as EXPORT_CSV_HEADER,
-  type ClearBatch,
-  type ExportOrderRow,
-  type ExportPaymentRow,
-  formatOrders,
-} from '../../src/api/exports/export-stream';
+import { type ClearBatch, formatOrders } from '../../src/api/exports/export-stream';
 import type { FieldCipher } from '../../src/crypto/field-cipher';
+import type { ExportOrderRow, ExportPaymentRow } from '../../src/db/exports';
 import { newCardPaymentRow, newOrderRow } from '../../src/db/orders';
+import { CSV_HEADER as EXPORT_CSV_HEADER } from '../../src/domain/exports/order-formats';
 import { maskedCard } from '../../src/domain/cards';
 import { toDbDecimal } from '../../src/domain/money';
 import type { OrderStatus, PaymentStatus } from '../../src/domain/orders/order-state';
@@ -24,10 +20,10 @@ import {
   type ImportOrder,
   type ImportPayment,
   type RawRow,
-} from '../../src/domain/uploads/import-rows';
-import { CSV_EXPORT_HEADER, readCsvRows } from '../../src/uploads/csv-rows';
-import { validateRows } from '../../src/uploads/group-orders';
-import { readXmlRows } from '../../src/uploads/xml-rows';
+} from '../../src/domain/uploads/rows';
+import { CSV_EXPORT_HEADER, readCsvRows } from '../../src/api/uploads/csv-rows';
+import { validateRows } from '../../src/domain/uploads/group-orders';
+import { readXmlRows } from '../../src/api/uploads/xml-rows';
 import { testCipher, testFingerprinter } from '../support/orders';
 import { chunks, collect, FIXTURES } from './helpers';
 

@@ -1,6 +1,6 @@
 import { DomainError } from '../../src/domain/errors';
-import { emptyFields, type RawRow } from '../../src/domain/uploads/import-rows';
-import { groupRows, orderBucket, validateRows } from '../../src/uploads/group-orders';
+import { emptyFields, type RawRow } from '../../src/domain/uploads/rows';
+import { groupRows, orderBucket, validateRows } from '../../src/domain/uploads/group-orders';
 import { orderRow, paymentRow } from './helpers';
 
 describe('groupRows', () => {

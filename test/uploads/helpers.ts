@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DomainError } from '../../src/domain/errors';
-import { emptyFields, type RawFields, type RawRow } from '../../src/domain/uploads/import-rows';
+import { emptyFields, type RawFields, type RawRow } from '../../src/domain/uploads/rows';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'uploads');
 

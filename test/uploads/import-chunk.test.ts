@@ -3,10 +3,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createUploadActivities } from '../../src/activities/uploads';
 import { stageUpload } from '../../src/api/uploads/staging';
 import { committedProgress, removeStagedRows, slotRange, UPLOAD_ROWS } from '../../src/db/uploads';
-import { CSV_HEADER } from '../../src/uploads/csv-rows';
-import type { ChunkCounts, ChunkWorkflowInput, UploadActivities } from '../../src/workflows/uploads/messages';
+import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
+import type { ChunkCounts, ChunkWorkflowInput } from '../../src/workflows/uploads/messages';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testCipher, testFingerprinter } from '../support/orders';
+
+type UploadActivities = ReturnType<typeof createUploadActivities>;
 
 const ORDERS = 40;
 const CHUNK_ROWS = 10;

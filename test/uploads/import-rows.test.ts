@@ -1,14 +1,13 @@
 import { DomainError } from '../../src/domain/errors';
 import {
-  checkRow,
   emptyFields,
   IMPORT_COLUMNS,
   type RawFields,
   type RawRow,
   redactCardNumbers,
   type RowError,
-  validateOrderRows,
-} from '../../src/domain/uploads/import-rows';
+} from '../../src/domain/uploads/rows';
+import { checkRow, validateOrderRows } from '../../src/domain/uploads/import-rows';
 import { orderRow, paymentRow } from './helpers';
 
 function errorsOf(rows: RawRow[]): RowError[] {

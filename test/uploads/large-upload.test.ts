@@ -1,7 +1,7 @@
-import type { RawRow } from '../../src/domain/uploads/import-rows';
-import { CSV_HEADER, readCsvRows } from '../../src/uploads/csv-rows';
+import type { RawRow } from '../../src/domain/uploads/rows';
+import { CSV_HEADER, readCsvRows } from '../../src/api/uploads/csv-rows';
 import { LARGE_UPLOAD_ORDERS as ORDERS, generateLargeUpload as generate } from '../support/large-upload-file';
-import { orderBucket, validateRows } from '../../src/uploads/group-orders';
+import { orderBucket, validateRows } from '../../src/domain/uploads/group-orders';
 import { chunks, collect, rejectionOf } from './helpers';
 
 describe('a large CSV upload with bad rows scattered', () => {

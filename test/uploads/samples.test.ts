@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ImportOrder } from '../../src/domain/uploads/import-rows';
-import { readCsvRows } from '../../src/uploads/csv-rows';
-import { validateRows } from '../../src/uploads/group-orders';
-import { readXmlRows } from '../../src/uploads/xml-rows';
+import type { ImportOrder } from '../../src/domain/uploads/rows';
+import { readCsvRows } from '../../src/api/uploads/csv-rows';
+import { validateRows } from '../../src/domain/uploads/group-orders';
+import { readXmlRows } from '../../src/api/uploads/xml-rows';
 import { collect, FIXTURES } from './helpers';
 
 const open = (name: string) => fs.createReadStream(path.join(FIXTURES, name));

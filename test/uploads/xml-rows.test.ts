@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { emptyFields, type RawFields } from '../../src/domain/uploads/import-rows';
-import { validateRows } from '../../src/uploads/group-orders';
-import { MAX_PAYMENTS_PER_ORDER, readXmlRows } from '../../src/uploads/xml-rows';
+import { emptyFields, type RawFields } from '../../src/domain/uploads/rows';
+import { validateRows } from '../../src/domain/uploads/group-orders';
+import { MAX_PAYMENTS_PER_ORDER, readXmlRows } from '../../src/api/uploads/xml-rows';
 import { chunks, collect, FIXTURES, rejectionOf } from './helpers';
 
 const SAMPLE = fs.readFileSync(path.join(FIXTURES, 'orders-sample.xml'));

@@ -13,8 +13,10 @@ import type { Db } from '../../db/knex';
 import {
   KEY_MISMATCH,
   VALUE_UNREADABLE,
+  type ColumnCounts,
   type EncryptedColumn,
-  type KeyActivities,
+  type ReencryptBatchInput,
+  type RowCursor,
 } from '../../workflows/keys/messages';
 
 export interface KeyActivityDeps {
@@ -23,7 +25,7 @@ export interface KeyActivityDeps {
   now?: () => Date;
 }
 
-export function createKeyActivities({ db, cipher, now = () => new Date() }: KeyActivityDeps): KeyActivities {
+export function createKeyActivities({ db, cipher, now = () => new Date() }: KeyActivityDeps) {
   /** The value sealed under the active key, or undefined when it is under it already. */
   function resealed(column: EncryptedColumn, value: SealedValue): string | undefined {
     const location = sealedLocation(column, value.key);
@@ -41,8 +43,18 @@ export function createKeyActivities({ db, cipher, now = () => new Date() }: KeyA
   }
 
   return {
-    /** One batch in one transaction, its counts recorded with its rewrites: a retry answers the same counts. */
-    async reencryptBatch({ batchId, keyId, column, after, limit }) {
+    /**
+     * Reads up to `limit` rows after the cursor and rewrites each value sealed under another key, each with a
+     * compare-and-set so a concurrent write wins. Returns the last row read (`cursor`, null if none). One
+     * batch in one transaction, its counts recorded with its rewrites: a retry answers the same counts.
+     */
+    async reencryptBatch({
+      batchId,
+      keyId,
+      column,
+      after,
+      limit,
+    }: ReencryptBatchInput): Promise<ColumnCounts & { cursor: RowCursor | null }> {
       if (cipher.activeKeyId !== keyId) {
         throw ApplicationFailure.retryable(
           `this worker encrypts under key "${cipher.activeKeyId}" but the rotation is to "${keyId}": ` +
@@ -68,7 +80,8 @@ export function createKeyActivities({ db, cipher, now = () => new Date() }: KeyA
       });
     },
 
-    async finishRotation({ keyId }) {
+    /** Forgets the batch records of a finished rotation. */
+    async finishRotation({ keyId }: { keyId: string }): Promise<void> {
       await deleteRotationBatches(db, keyId);
     },
   };

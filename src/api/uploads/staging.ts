@@ -10,10 +10,10 @@ import {
   stageRows,
   type UploadFormat,
 } from '../../db/uploads';
-import { readableOrderId, type RawRow } from '../../domain/uploads/import-rows';
-import { readCsvRows } from '../../uploads/csv-rows';
-import { orderBucket } from '../../uploads/group-orders';
-import { readXmlRows } from '../../uploads/xml-rows';
+import { readableOrderId, type RawRow } from '../../domain/uploads/rows';
+import { orderBucket } from '../../domain/uploads/group-orders';
+import { readCsvRows } from './csv-rows';
+import { readXmlRows } from './xml-rows';
 import { Problem } from '../http/problem';
 
 const STAGE_BATCH = 1000;

@@ -9,12 +9,19 @@ import { DomainError } from '../errors';
  * CR because some of them strip leading whitespace before deciding): CSV injection.
  */
 const FORMULA_TRIGGERS: ReadonlySet<string> = new Set(['=', '+', '-', '@', '\t', '\r']);
+/** A value neutraliseFormula prefixed: `'` and then one of FORMULA_TRIGGERS. */
+const NEUTRALISED = /^'[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 const PLAIN_DECIMAL = /^\d+(?:\.\d+)?$/;
 
 /** Prefixes a leading `'`, which spreadsheets show as text and do not evaluate. */
 export function neutraliseFormula(value: string): string {
   return FORMULA_TRIGGERS.has(value.charAt(0)) ? `'${value}` : value;
+}
+
+/** Undoes neutraliseFormula, as an upload reads an exported cell back (see src/api/uploads/csv-rows.ts). */
+export function undoNeutralisation(value: string): string {
+  return NEUTRALISED.test(value) ? value.slice(1) : value;
 }
 
 /** RFC 4180: a field holding a comma, quote, CR or LF is quoted, with quotes doubled. */

@@ -64,17 +64,6 @@ export interface ReencryptBatchInput {
   limit: number;
 }
 
-/** What the key-rotation workflow needs done outside the sandbox; implemented by src/activities/keys. */
-export interface KeyActivities {
-  /**
-   * Reads up to `limit` rows after the cursor and rewrites each value sealed under another key, each with a
-   * compare-and-set so a concurrent write wins. Returns the last row read (`cursor`, null if none).
-   */
-  reencryptBatch(input: ReencryptBatchInput): Promise<ColumnCounts & { cursor: RowCursor | null }>;
-  /** Forgets the batch records of a finished rotation. */
-  finishRotation(input: { keyId: string }): Promise<void>;
-}
-
 export const keyRotationProgressQuery = defineQuery<KeyRotationProgress>('keyRotationProgress');
 
 /** The activity refuses to rotate while its worker encrypts under another key than the rotation's target. */

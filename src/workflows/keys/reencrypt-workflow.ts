@@ -10,16 +10,18 @@
  * `batchesPerRun` batches, carrying cursors and counts. Running it again rewrites nothing.
  */
 import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createKeyActivities } from '../../activities/keys';
 import {
   ENCRYPTED_COLUMNS,
   VALUE_UNREADABLE,
   keyRotationProgressQuery,
   type ColumnState,
-  type KeyActivities,
   type KeyRotationInput,
   type KeyRotationProgress,
   type KeyRotationStatus,
 } from './messages';
+
+type KeyActivities = ReturnType<typeof createKeyActivities>;
 
 /**
  * A batch is one short transaction; the heartbeat timeout notices a crashed worker in seconds. A key mismatch

@@ -36,14 +36,4 @@ export interface ChunkWorkflowInput {
   chunk: number;
 }
 
-/** What the upload workflows need done outside the sandbox; implemented by src/activities/uploads. */
-export interface UploadActivities {
-  /** Counts the staged upload's chunks (fixing their boundaries if not yet done). */
-  planUpload(input: { uploadId: string }): Promise<{ chunksTotal: number }>;
-  /** Validates and imports one chunk in one transaction; safe to run again. */
-  importChunk(input: ChunkWorkflowInput): Promise<ChunkCounts>;
-  /** Records the upload's final status and counts. */
-  finishUpload(input: { uploadId: string; progress: UploadProgress }): Promise<void>;
-}
-
 export const uploadProgressQuery = defineQuery<UploadProgress & { status: UploadStatus }>('uploadProgress');

@@ -19,16 +19,18 @@ import {
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { createUploadActivities } from '../../activities/uploads';
 import { UPLOAD_ID } from '../search-attributes';
 import {
   chunkWorkflowId,
   uploadProgressQuery,
   type ChunkCounts,
   type ChunkWorkflowInput,
-  type UploadActivities,
   type UploadProgress,
   type UploadWorkflowInput,
 } from './messages';
+
+type UploadActivities = ReturnType<typeof createUploadActivities>;
 
 const { planUpload, finishUpload } = proxyActivities<UploadActivities>({
   startToCloseTimeout: '5m',

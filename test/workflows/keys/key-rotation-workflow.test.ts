@@ -11,7 +11,6 @@ import {
   ENCRYPTED_COLUMNS,
   keyRotationProgressQuery,
   keyRotationWorkflowId,
-  type KeyActivities,
   type KeyRotationProgress,
   type ReencryptBatchInput,
 } from '../../../src/workflows/keys/messages';
@@ -26,6 +25,8 @@ import {
 import { testFingerprinter } from '../../support/orders';
 import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
 import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+
+type KeyActivities = ReturnType<typeof createKeyActivities>;
 
 /**
  * The rotation workflow with its real activities on a real MariaDB database: values written under key 1,

@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { createUploadActivities } from '../../../src/activities/uploads';
 import {
   uploadWorkflowId,
   type ChunkWorkflowInput,
-  type UploadActivities,
   type UploadProgress,
 } from '../../../src/workflows/uploads/messages';
 import { uploadWorkflow } from '../../../src/workflows/uploads/upload-workflow';
 import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
 import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+
+type UploadActivities = ReturnType<typeof createUploadActivities>;
 
 /**
  * The parent/child orchestration with scripted activities: what matters here is fan-out, windows,

@@ -3,14 +3,9 @@
  * hold every row of each of its orders: tag each row with `orderBucket(row.fields.order_id, n)` as it is
  * staged, then validate one bucket's rows at a time with `validateRows`. Pure and workflow-safe.
  */
-import { DomainError } from '../domain/errors';
-import {
-  compareRowErrors,
-  type ImportOrder,
-  type RawRow,
-  type RowError,
-  validateOrderRows,
-} from '../domain/uploads/import-rows';
+import { DomainError } from '../errors';
+import { compareRowErrors, type ImportOrder, type RawRow, type RowError } from './rows';
+import { validateOrderRows } from './import-rows';
 
 export interface ValidatedRows {
   /** In order of each order's first line. */

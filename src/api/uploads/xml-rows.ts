@@ -11,7 +11,7 @@
  * capped, and rows are buffered only within one order.
  */
 import { SaxesParser } from 'saxes';
-import { DomainError } from '../domain/errors';
+import { DomainError } from '../../domain/errors';
 import {
   emptyFields,
   ORDER_COLUMNS,
@@ -20,8 +20,8 @@ import {
   type RawRow,
   type RowProblem,
   redactCardNumbers,
-} from '../domain/uploads/import-rows';
-import { type ByteSource, decodeUtf8 } from './csv-rows';
+} from '../../domain/uploads/rows';
+import { type ByteSource, decodeUtf8 } from './utf8-text';
 
 /** How each element's attributes map onto import columns. */
 export const XML_ATTRIBUTES = {
