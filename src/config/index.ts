@@ -111,16 +111,18 @@ const count = (max: number) => wholeNumber(1, max, `must be a whole number from 
 const port = () => wholeNumber(1, 65535, 'must be a port number from 1 to 65535');
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+const BYTE_SIZE = /^(\d+)\s*(b|kb|mb|gb)?$/i;
 
 function byteSize() {
   const error = fix('must be a size such as 512kb or 10mb');
   return z
     .string()
-    .regex(/^\d+\s*(b|kb|mb|gb)?$/i, error)
+    .regex(BYTE_SIZE, error)
     .refine((value) => parseInt(value, 10) > 0, error)
-    .transform(
-      (value) => parseInt(value, 10) * BYTE_UNITS[value.replace(/^[\d\s]+/, '').toLowerCase() || 'b']!,
-    );
+    .transform((value) => {
+      const [, amount, unit = 'b'] = BYTE_SIZE.exec(value)!;
+      return Number(amount) * BYTE_UNITS[unit.toLowerCase()]!;
+    });
 }
 
 const RATE_WINDOWS: Record<string, number> = { s: 1000, min: 60_000, h: 3_600_000 };
