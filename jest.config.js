@@ -1,11 +1,45 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Test files that need MariaDB or a Temporal server. Every other test file is a unit test: it starts
+ * nothing, so `npm run test:unit` runs in seconds on a machine without either. A new test that needs a
+ * server (it uses test/support/db, temporal, stack or api) belongs in this list: in the unit project those
+ * helpers fail at once, because the integration project's global setup has not given them a server.
+ */
+const integration = [
+  'test/api/{auth,codec,exports,foundation,openapi,orders,uploads,uploads-large}.test.ts',
+  'test/db/**/*.test.ts',
+  'test/security/**/*.test.ts',
+  'test/temporal/time-skipping.test.ts',
+  'test/tooling/**/*.test.ts',
+  'test/uploads/import-chunk.test.ts',
+  'test/workers/**/*.test.ts',
+  'test/workflows/**/*.test.ts',
+].map((pattern) => `${__dirname}/${pattern}`);
+
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  setupFiles: ['<rootDir>/test/support/setup-each-file.ts'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [`${__dirname}/test/**/*.test.ts`, ...integration.map((pattern) => `!${pattern}`)],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: integration,
+      // In a project, jest runs these only when at least one of the project's files is selected: a unit run
+      // neither starts MariaDB nor fetches the Temporal binaries.
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFiles: ['<rootDir>/test/support/setup-each-file.ts'],
+    },
+  ],
   // Servers are real (Temporal test server, dev server, MariaDB) and share two cores: this only guards
   // against a hang. A shared machine has been seen running six times slower for minutes, and a test that
   // is merely slower must not fail.

@@ -17,5 +17,7 @@ shift
 case "$command" in
   start) exec node_modules/.bin/tsx scripts/start.ts "$@" ;;
   test) exec node_modules/.bin/jest "$@" ;;
-  *) echo "usage: scripts/bootstrap.sh start|test [args…]" >&2; exit 2 ;;
+  # The project last: --selectProjects takes every word after it, so a path given before it stays a path.
+  test:unit) exec node_modules/.bin/jest "$@" --selectProjects unit ;;
+  *) echo "usage: scripts/bootstrap.sh start|test|test:unit [args…]" >&2; exit 2 ;;
 esac

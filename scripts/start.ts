@@ -36,15 +36,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
   if (!(await isDatabaseReachable(config.databaseUrl))) {
-    if (process.env.DATABASE_URL) throw new Error('DATABASE_URL is set but the database does not answer');
+    if (config.localStack.databaseGiven)
+      throw new Error('DATABASE_URL is set but the database does not answer');
     await ensureMariaDbInstalled(log);
     supervise('mariadb', await startLocalMariaDb({ ...LOCAL_MARIADB, log: prefixedLogger('mariadb') }));
   }
 
-  if (process.env.TEMPORAL_ADDRESS) {
+  if (config.localStack.temporalGiven) {
     log(`using the Temporal cluster at ${config.temporal.connection.address}`);
   } else {
-    startDevServer(await ensureTemporalCli(log), config.port);
+    startDevServer(await ensureTemporalCli(log), config.port, config.localStack.devTemporalDb);
   }
   await waitForTemporal(config.temporal.connection.address ?? `localhost:${TEMPORAL_PORT}`);
 
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   );
 }
 
-function startDevServer(cli: string, apiPort: number): void {
+function startDevServer(cli: string, apiPort: number, store: string): void {
   fs.mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
   const searchAttributes = CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => [
     '--search-attribute',
@@ -81,21 +82,12 @@ function startDevServer(cli: string, apiPort: number): void {
     // The Web UI decodes payloads through the API's codec server (an operator signs in at /codec/session).
     '--ui-codec-endpoint',
     `http://localhost:${apiPort}/codec`,
-    ...devServerStore(),
+    // In a SQLite file by default, so workflows survive a restart; `memory` is faster and leaves nothing behind.
+    ...(store === 'memory' ? [] : ['--db-filename', store]),
     '--log-level',
     'error',
     ...searchAttributes,
   ]);
-}
-
-/**
- * Where the dev server keeps its state: `.data/temporal.sqlite` by default, so workflows survive a restart;
- * DURAPAY_DEV_TEMPORAL_DB=memory keeps it in memory (faster, and a benchmark leaves nothing behind), any
- * other value names the SQLite file.
- */
-function devServerStore(): string[] {
-  const store = process.env.DURAPAY_DEV_TEMPORAL_DB?.trim() || path.join(DEFAULT_DATA_DIR, 'temporal.sqlite');
-  return store === 'memory' ? [] : ['--db-filename', path.resolve(store)];
 }
 
 /** KEYWORD_LIST → KeywordList: the CLI's spelling of the SDK's search attribute types. */

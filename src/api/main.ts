@@ -9,7 +9,7 @@ import { serveApi } from './http/server';
 
 function main(): void {
   const config = loadConfig();
-  const logger = createLogger({ service: 'api' });
+  const logger = createLogger({ service: 'api' }, { level: config.logLevel });
   const db = createDb(config.databaseUrl);
   // lazy: the API starts (and /health reports it) even while Temporal is still coming up
   const temporal = Connection.lazy(config.temporal.connection);

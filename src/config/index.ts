@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
+import { z } from 'zod';
 import { parseIsoDuration } from '../domain/durations';
+import { LOG_LEVELS, type LogLevel } from '../logging/logger';
 
 /** The one typed view of the environment. Everything else receives a Config; nothing else reads process.env. */
 export interface Config {
@@ -67,6 +69,16 @@ export interface Config {
     /** Batches per run of the key-rotation workflow before it continues as new. */
     batchesPerRun: number;
   };
+  logLevel: LogLevel;
+  /** What `npm start` runs itself when the environment names no server of its own. */
+  localStack: {
+    /** DATABASE_URL is set: a database that does not answer is an error, not a reason to start MariaDB. */
+    databaseGiven: boolean;
+    /** TEMPORAL_ADDRESS is set: use that cluster and start no dev server. */
+    temporalGiven: boolean;
+    /** The dev server's SQLite file, or `memory` for a server that forgets everything when it stops. */
+    devTemporalDb: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -80,165 +92,232 @@ export const LOCAL_DATABASE_URL = 'mysql://durapay:durapay@127.0.0.1:3307/durapa
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = parseNodeEnv(env.NODE_ENV);
-  const production = nodeEnv === 'production';
-  const temporal = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
-
-  const databaseUrl = env.DATABASE_URL ?? (production ? undefined : LOCAL_DATABASE_URL);
-  if (!databaseUrl)
-    throw new ConfigError('DATABASE_URL is required in production (mysql://user:pass@host:port/db)');
-  parseDatabaseUrl(databaseUrl);
-
-  const fieldKeys = nonEmpty(env.DURAPAY_FIELD_KEYS);
-  const payloadKeys = nonEmpty(env.DURAPAY_PAYLOAD_KEYS);
-  const cardFingerprintKey = nonEmpty(env.DURAPAY_CARD_FINGERPRINT_KEY);
-  const apiKeys = nonEmpty(env.DURAPAY_API_KEYS);
-  if (production) {
-    const keyRing = 'comma-separated keyId:base64(32 bytes), the first one encrypts';
-    requireInProduction('DURAPAY_FIELD_KEYS', fieldKeys, keyRing);
-    requireInProduction('DURAPAY_PAYLOAD_KEYS', payloadKeys, keyRing);
-    requireInProduction('DURAPAY_CARD_FINGERPRINT_KEY', cardFingerprintKey, 'keyId:base64(32 bytes)');
-  }
-
-  return {
-    env: nodeEnv,
-    port: parsePort(env.PORT ?? '3000', 'PORT'),
-    databaseUrl,
-    dataDir: path.resolve(env.DURAPAY_DATA_DIR ?? DEFAULT_DATA_DIR),
-    maxBodyBytes: parseByteSize(env.DURAPAY_MAX_BODY ?? '1mb', 'DURAPAY_MAX_BODY'),
-    keepAliveTimeoutMs: parseMillis(env.DURAPAY_KEEP_ALIVE_MS ?? '65000', 'DURAPAY_KEEP_ALIVE_MS'),
-    requestTimeoutMs: parseMillis(env.DURAPAY_REQUEST_TIMEOUT_MS ?? '1800000', 'DURAPAY_REQUEST_TIMEOUT_MS'),
-    temporal: {
-      connection: {
-        ...temporal.connectionOptions,
-        address: temporal.connectionOptions.address ?? 'localhost:7233',
-      },
-      namespace: temporal.namespace ?? 'default',
-      taskQueue: nonEmpty(env.DURAPAY_TASK_QUEUE) ?? 'durapay',
-    },
-    fieldKeys,
-    security: {
-      apiKeys,
-      payloadKeys,
-      cardFingerprintKey,
-      rateLimit: parseRate(env.DURAPAY_RATE_LIMIT ?? '1200/min', 'DURAPAY_RATE_LIMIT'),
-      codecCorsOrigin: parseOrigin(
-        env.DURAPAY_CODEC_CORS_ORIGIN ?? 'http://localhost:8233',
-        'DURAPAY_CODEC_CORS_ORIGIN',
-      ),
-    },
-    orders: {
-      defaultDeadlineMs: parseDuration(env.DURAPAY_PAYMENT_DEADLINE ?? 'P7D', 'DURAPAY_PAYMENT_DEADLINE'),
-      paymentWaitMs: parseMillis(env.DURAPAY_PAYMENT_WAIT_MS ?? '10000', 'DURAPAY_PAYMENT_WAIT_MS'),
-      temporalDeadlineMs: parseMillis(
-        env.DURAPAY_TEMPORAL_DEADLINE_MS ?? '5000',
-        'DURAPAY_TEMPORAL_DEADLINE_MS',
-      ),
-      maxTemporalCallsInFlight: parseCount(
-        env.DURAPAY_TEMPORAL_MAX_IN_FLIGHT ?? '200',
-        'DURAPAY_TEMPORAL_MAX_IN_FLIGHT',
-        100_000,
-      ),
-    },
-    gatewayLatencyMs: parseMillis(env.DURAPAY_GATEWAY_LATENCY_MS ?? '0', 'DURAPAY_GATEWAY_LATENCY_MS'),
-    uploads: {
-      maxBytes: parseByteSize(env.DURAPAY_MAX_UPLOAD ?? '1gb', 'DURAPAY_MAX_UPLOAD'),
-      chunkRows: parseCount(env.DURAPAY_UPLOAD_CHUNK_ROWS ?? '2500', 'DURAPAY_UPLOAD_CHUNK_ROWS', 100_000),
-      window: parseCount(env.DURAPAY_UPLOAD_WINDOW ?? '8', 'DURAPAY_UPLOAD_WINDOW', 500),
-      chunksPerRun: parseCount(
-        env.DURAPAY_UPLOAD_CHUNKS_PER_RUN ?? '100',
-        'DURAPAY_UPLOAD_CHUNKS_PER_RUN',
-        1000,
-      ),
-    },
-    keyRotation: {
-      batchRows: parseCount(env.DURAPAY_ROTATION_BATCH_ROWS ?? '500', 'DURAPAY_ROTATION_BATCH_ROWS', 10_000),
-      batchesPerRun: parseCount(
-        env.DURAPAY_ROTATION_BATCHES_PER_RUN ?? '200',
-        'DURAPAY_ROTATION_BATCHES_PER_RUN',
-        1000,
-      ),
-    },
-  };
+/** The error of a bad value: what to write instead, then what was written. */
+function fix(expected: string) {
+  return { error: (issue: { input?: unknown }) => `${expected}, not "${String(issue.input)}"` };
 }
 
-function requireInProduction(name: string, value: string | undefined, format: string): void {
-  if (!value) throw new ConfigError(`${name} is required in production: ${format}`);
+function wholeNumber(min: number, max: number, expected: string) {
+  const error = fix(expected);
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, error)
+    .transform(Number)
+    .pipe(z.int().min(min, error).max(max, error));
+}
+
+const milliseconds = () => wholeNumber(0, 999_999_999, 'must be a whole number of milliseconds');
+const count = (max: number) => wholeNumber(1, max, `must be a whole number from 1 to ${max}`);
+const port = () => wholeNumber(1, 65535, 'must be a port number from 1 to 65535');
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+const BYTE_SIZE = /^(\d+)\s*(b|kb|mb|gb)?$/i;
+
+function byteSize() {
+  const error = fix('must be a size such as 512kb or 10mb');
+  return z
+    .string()
+    .regex(BYTE_SIZE, error)
+    .refine((value) => parseInt(value, 10) > 0, error)
+    .transform((value) => {
+      const [, amount, unit = 'b'] = BYTE_SIZE.exec(value)!;
+      return Number(amount) * BYTE_UNITS[unit.toLowerCase()]!;
+    });
 }
 
 const RATE_WINDOWS: Record<string, number> = { s: 1000, min: 60_000, h: 3_600_000 };
 
-/** `<requests>/<s|min|h>`, for example `1200/min`. */
-function parseRate(value: string, name: string): { requests: number; windowMs: number } {
-  const match = /^(\d{1,7})\/(s|min|h)$/.exec(value.trim());
-  const windowMs = match ? RATE_WINDOWS[match[2]!] : undefined;
-  if (!match || windowMs === undefined || Number(match[1]) < 1) {
-    throw new ConfigError(`${name} must look like 1200/min (requests per s, min or h), not "${value}"`);
-  }
-  return { requests: Number(match[1]), windowMs };
+function rate() {
+  const error = fix('must look like 1200/min (requests per s, min or h)');
+  return z
+    .string()
+    .regex(/^\d{1,7}\/(s|min|h)$/, error)
+    .refine((value) => parseInt(value, 10) > 0, error)
+    .transform((value) => {
+      const [requests, unit] = value.split('/');
+      return { requests: Number(requests), windowMs: RATE_WINDOWS[unit!]! };
+    });
 }
 
 /** An exact browser origin: scheme, host and optional port, no path and no trailing slash. */
-function parseOrigin(value: string, name: string): string {
-  const origin = value.trim();
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-    throw new ConfigError(
-      `${name} must be an origin like http://localhost:8233 (no path, no trailing slash)`,
-    );
-  }
-  return origin;
+function origin() {
+  const error = fix('must be an origin like http://localhost:8233 (no path, no trailing slash)');
+  return z
+    .url({ protocol: /^https?$/, ...error })
+    .refine((value) => URL.canParse(value) && new URL(value).origin === value, error);
 }
 
-function parseDuration(value: string, name: string): number {
-  try {
-    return parseIsoDuration(value);
-  } catch (error) {
-    throw new ConfigError(`${name}: ${(error as Error).message}`);
-  }
+function isoDuration() {
+  return z.string().transform((value, ctx) => {
+    try {
+      return parseIsoDuration(value);
+    } catch (error) {
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message: `must be an ISO 8601 duration such as P7D: ${(error as Error).message}`,
+      });
+      return z.NEVER;
+    }
+  });
 }
 
-function parseCount(value: string, name: string, max: number): number {
-  if (!/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > max) {
-    throw new ConfigError(`${name} must be a whole number from 1 to ${max}, not "${value}"`);
-  }
-  return Number(value);
-}
-
-function parseMillis(value: string, name: string): number {
-  if (!/^\d{1,9}$/.test(value))
-    throw new ConfigError(`${name} must be a whole number of milliseconds, not "${value}"`);
-  return Number(value);
-}
-
-function parseNodeEnv(value: string | undefined): Config['env'] {
-  const nodeEnv = value ?? 'development';
-  if (nodeEnv === 'development' || nodeEnv === 'test' || nodeEnv === 'production') return nodeEnv;
-  throw new ConfigError(`NODE_ENV must be development, test or production, not "${nodeEnv}"`);
-}
-
-function definedOnly(env: Env): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+function mysqlUrl() {
+  // The value is not repeated: it holds a password.
+  return z.string().refine(
+    (url) => {
+      try {
+        parseDatabaseUrl(url);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must look like mysql://user:pass@host:port/db' },
   );
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/** Variables a production process refuses to start without, with the format to write them in. */
+const requiredInProduction = z.registry<{ format: string }>();
+const KEY_RING = 'comma-separated keyId:base64(32 bytes), the first one encrypts';
+
+/**
+ * Every environment variable durapay reads: its name, its default (as it would be written) and what a bad
+ * value says. The README's table of variables is checked against it. An empty value counts as unset. The
+ * other standard TEMPORAL_* client variables (API key, TLS, profile) are read by @temporalio/envconfig.
+ */
+export const environment = z.object({
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'], fix('must be development, test or production'))
+    .default('development'),
+  PORT: port().prefault('3000'),
+  DATABASE_URL: mysqlUrl()
+    .optional()
+    .register(requiredInProduction, { format: 'mysql://user:pass@host:port/db' }),
+  TEMPORAL_ADDRESS: z.string().prefault('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().prefault('default'),
+  DURAPAY_TASK_QUEUE: z.string().prefault('durapay'),
+  DURAPAY_FIELD_KEYS: z.string().optional().register(requiredInProduction, { format: KEY_RING }),
+  DURAPAY_CARD_FINGERPRINT_KEY: z
+    .string()
+    .optional()
+    .register(requiredInProduction, { format: 'keyId:base64(32 bytes)' }),
+  DURAPAY_PAYLOAD_KEYS: z.string().optional().register(requiredInProduction, { format: KEY_RING }),
+  DURAPAY_CODEC_CORS_ORIGIN: origin().prefault('http://localhost:8233'),
+  DURAPAY_API_KEYS: z.string().optional(),
+  DURAPAY_RATE_LIMIT: rate().prefault('1200/min'),
+  DURAPAY_MAX_BODY: byteSize().prefault('1mb'),
+  DURAPAY_KEEP_ALIVE_MS: milliseconds().prefault('65000'),
+  DURAPAY_REQUEST_TIMEOUT_MS: milliseconds().prefault('1800000'),
+  DURAPAY_PAYMENT_DEADLINE: isoDuration().prefault('P7D'),
+  DURAPAY_PAYMENT_WAIT_MS: milliseconds().prefault('10000'),
+  DURAPAY_TEMPORAL_DEADLINE_MS: milliseconds().prefault('5000'),
+  DURAPAY_TEMPORAL_MAX_IN_FLIGHT: count(100_000).prefault('200'),
+  DURAPAY_GATEWAY_LATENCY_MS: milliseconds().prefault('0'),
+  DURAPAY_MAX_UPLOAD: byteSize().prefault('1gb'),
+  DURAPAY_UPLOAD_CHUNK_ROWS: count(100_000).prefault('2500'),
+  DURAPAY_UPLOAD_WINDOW: count(500).prefault('8'),
+  DURAPAY_UPLOAD_CHUNKS_PER_RUN: count(1000).prefault('100'),
+  DURAPAY_ROTATION_BATCH_ROWS: count(10_000).prefault('500'),
+  DURAPAY_ROTATION_BATCHES_PER_RUN: count(1000).prefault('200'),
+  DURAPAY_DATA_DIR: z.string().prefault('.data'),
+  DURAPAY_DEV_TEMPORAL_DB: z.string().prefault('.data/temporal.sqlite'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, fix('must be debug, info, warn or error')).default('info'),
+});
+
+const checkedEnvironment = environment.superRefine((env, ctx) => {
+  if (env.NODE_ENV !== 'production') return;
+  for (const [name, schema] of Object.entries(environment.shape)) {
+    const required = requiredInProduction.get(schema);
+    if (required && (env as Record<string, unknown>)[name] === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `is required in production: ${required.format}`,
+      });
+    }
+  }
+});
+
+/** The typed configuration, or a ConfigError naming every bad variable and what to write instead. */
+export function loadConfig(env: Env = process.env): Config {
+  const given = withoutBlanks(env);
+  const parsed = checkedEnvironment.safeParse(given);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('\n'),
+    );
+  }
+  const e = parsed.data;
+  const temporal = loadTemporalClientConfig(given);
+  const fromRepo = (file: string) => path.resolve(REPO_ROOT, file);
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL ?? LOCAL_DATABASE_URL,
+    dataDir: fromRepo(e.DURAPAY_DATA_DIR),
+    maxBodyBytes: e.DURAPAY_MAX_BODY,
+    keepAliveTimeoutMs: e.DURAPAY_KEEP_ALIVE_MS,
+    requestTimeoutMs: e.DURAPAY_REQUEST_TIMEOUT_MS,
+    temporal: {
+      // A TEMPORAL_* variable wins over a profile in the config file, which wins over our default.
+      connection: {
+        ...temporal.connectionOptions,
+        address: temporal.connectionOptions.address ?? e.TEMPORAL_ADDRESS,
+      },
+      namespace: temporal.namespace ?? e.TEMPORAL_NAMESPACE,
+      taskQueue: e.DURAPAY_TASK_QUEUE,
+    },
+    fieldKeys: e.DURAPAY_FIELD_KEYS,
+    security: {
+      apiKeys: e.DURAPAY_API_KEYS,
+      payloadKeys: e.DURAPAY_PAYLOAD_KEYS,
+      cardFingerprintKey: e.DURAPAY_CARD_FINGERPRINT_KEY,
+      rateLimit: e.DURAPAY_RATE_LIMIT,
+      codecCorsOrigin: e.DURAPAY_CODEC_CORS_ORIGIN,
+    },
+    orders: {
+      defaultDeadlineMs: e.DURAPAY_PAYMENT_DEADLINE,
+      paymentWaitMs: e.DURAPAY_PAYMENT_WAIT_MS,
+      temporalDeadlineMs: e.DURAPAY_TEMPORAL_DEADLINE_MS,
+      maxTemporalCallsInFlight: e.DURAPAY_TEMPORAL_MAX_IN_FLIGHT,
+    },
+    gatewayLatencyMs: e.DURAPAY_GATEWAY_LATENCY_MS,
+    uploads: {
+      maxBytes: e.DURAPAY_MAX_UPLOAD,
+      chunkRows: e.DURAPAY_UPLOAD_CHUNK_ROWS,
+      window: e.DURAPAY_UPLOAD_WINDOW,
+      chunksPerRun: e.DURAPAY_UPLOAD_CHUNKS_PER_RUN,
+    },
+    keyRotation: {
+      batchRows: e.DURAPAY_ROTATION_BATCH_ROWS,
+      batchesPerRun: e.DURAPAY_ROTATION_BATCHES_PER_RUN,
+    },
+    logLevel: e.LOG_LEVEL,
+    localStack: {
+      databaseGiven: e.DATABASE_URL !== undefined,
+      temporalGiven: given.TEMPORAL_ADDRESS !== undefined,
+      devTemporalDb: e.DURAPAY_DEV_TEMPORAL_DB === 'memory' ? 'memory' : fromRepo(e.DURAPAY_DEV_TEMPORAL_DB),
+    },
+  };
 }
 
-function parsePort(value: string, name: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
-    throw new ConfigError(`${name} must be a port number from 1 to 65535, not "${value}"`);
+function loadTemporalClientConfig(env: Record<string, string>): ClientConnectConfig {
+  try {
+    return loadClientConnectConfig({ overrideEnvVars: env });
+  } catch (error) {
+    throw new ConfigError(`Temporal client configuration (TEMPORAL_*): ${(error as Error).message}`);
   }
-  return port;
+}
+
+/** Trimmed values, without the unset and the blank ones. */
+function withoutBlanks(env: Env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env)
+      .map(([name, value]) => [name, value?.trim()] as const)
+      .filter((entry): entry is readonly [string, string] => Boolean(entry[1])),
+  );
 }
 
 export interface DatabaseAddress {
@@ -257,25 +336,15 @@ export function parseDatabaseUrl(url: string): DatabaseAddress {
     throw new ConfigError('DATABASE_URL is not a URL; expected mysql://user:pass@host:port/db');
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (parsed.protocol !== 'mysql:' || !parsed.hostname || !database) {
+  const port = parsed.port ? Number(parsed.port) : 3306;
+  if (parsed.protocol !== 'mysql:' || !parsed.hostname || !database || port < 1) {
     throw new ConfigError('DATABASE_URL must look like mysql://user:pass@host:port/db');
   }
   return {
     host: parsed.hostname,
-    port: parsed.port ? parsePort(parsed.port, 'DATABASE_URL port') : 3306,
+    port,
     user: decodeURIComponent(parsed.username),
     password: decodeURIComponent(parsed.password),
     database,
   };
-}
-
-const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
-export function parseByteSize(value: string, name: string): number {
-  const match = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
-  const unit = BYTE_UNITS[(match?.[2] ?? 'b').toLowerCase()];
-  if (!match || unit === undefined || Number(match[1]) === 0) {
-    throw new ConfigError(`${name} must be a size such as 512kb or 10mb, not "${value}"`);
-  }
-  return Number(match[1]) * unit;
 }

@@ -4,7 +4,8 @@ import { redactingReplacer } from './redact';
  * One structured logger: a JSON object per line on stdout, so a supervisor or log shipper can parse it.
  * Every line passes through the redaction rules, so no card number, CVC, email or key is ever written.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -21,7 +22,7 @@ export function createLogger(
   base: LogFields = {},
   options: { level?: LogLevel; write?: (line: string) => void } = {},
 ): Logger {
-  const threshold = RANK[options.level ?? parseLevel(process.env.LOG_LEVEL)];
+  const threshold = RANK[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (RANK[level] < threshold) return;
@@ -39,8 +40,4 @@ export function createLogger(
     error: (message, fields) => emit('error', message, fields),
     child: (fields) => createLogger({ ...base, ...fields }, options),
   };
-}
-
-function parseLevel(value: string | undefined): LogLevel {
-  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
 }

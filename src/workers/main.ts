@@ -17,7 +17,7 @@ import { bundleWorkflowsInChildProcess } from './workflow-bundle';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ service: 'worker' });
+  const logger = createLogger({ service: 'worker' }, { level: config.logLevel });
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: sdkLogger(logger.child({ sdk: true })) });
 
   const db = createDb(config.databaseUrl);

@@ -1,4 +1,5 @@
-import { ConfigError, LOCAL_DATABASE_URL, loadConfig } from '../../src/config';
+import path from 'node:path';
+import { ConfigError, LOCAL_DATABASE_URL, REPO_ROOT, loadConfig } from '../../src/config';
 import { generateKeySpec } from '../../src/crypto/key-ring';
 
 const production = {
@@ -58,6 +59,14 @@ describe('loadConfig', () => {
       { DURAPAY_REQUEST_TIMEOUT_MS: '-1' },
       'DURAPAY_REQUEST_TIMEOUT_MS must be a whole number of milliseconds',
     ],
+    [
+      { DURAPAY_UPLOAD_WINDOW: '501' },
+      'DURAPAY_UPLOAD_WINDOW must be a whole number from 1 to 500, not "501"',
+    ],
+    [{ DURAPAY_UPLOAD_CHUNK_ROWS: '0' }, 'DURAPAY_UPLOAD_CHUNK_ROWS must be a whole number from 1 to 100000'],
+    [{ DURAPAY_MAX_UPLOAD: '0gb' }, 'DURAPAY_MAX_UPLOAD must be a size such as 512kb or 10mb, not "0gb"'],
+    [{ DURAPAY_PAYMENT_DEADLINE: '7 days' }, 'DURAPAY_PAYMENT_DEADLINE must be an ISO 8601 duration'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be debug, info, warn or error, not "verbose"'],
   ])('fails fast on %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -87,5 +96,51 @@ describe('loadConfig', () => {
   it('gives a request 30 minutes by default, room for an upload of the largest allowed size', () => {
     expect(loadConfig({}).requestTimeoutMs).toBe(1_800_000);
     expect(loadConfig({ DURAPAY_REQUEST_TIMEOUT_MS: '60000' }).requestTimeoutMs).toBe(60_000);
+  });
+
+  it('names every wrong variable at once, so one restart fixes them all', () => {
+    expect(() => loadConfig({ PORT: 'abc', DURAPAY_MAX_BODY: 'lots' })).toThrow(
+      'PORT must be a port number from 1 to 65535, not "abc"\nDURAPAY_MAX_BODY must be a size such as 512kb or 10mb, not "lots"',
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      [
+        'DATABASE_URL is required in production: mysql://user:pass@host:port/db',
+        'DURAPAY_FIELD_KEYS is required in production: comma-separated keyId:base64(32 bytes), the first one encrypts',
+        'DURAPAY_CARD_FINGERPRINT_KEY is required in production: keyId:base64(32 bytes)',
+        'DURAPAY_PAYLOAD_KEYS is required in production: comma-separated keyId:base64(32 bytes), the first one encrypts',
+      ].join('\n'),
+    );
+  });
+
+  it('never repeats a wrong DATABASE_URL, which holds a password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://app:hunter2@db.internal:3306/' })).toThrow(
+      /^DATABASE_URL must look like mysql:\/\/user:pass@host:port\/db$/,
+    );
+  });
+
+  it('takes an empty or blank value as unset, and trims the others', () => {
+    const config = loadConfig({ PORT: '', DURAPAY_FIELD_KEYS: '  ', DURAPAY_TASK_QUEUE: ' orders ' });
+    expect(config.port).toBe(3000);
+    expect(config.fieldKeys).toBeUndefined();
+    expect(config.temporal.taskQueue).toBe('orders');
+  });
+
+  it('reads the log level, info unless told otherwise', () => {
+    expect(loadConfig({}).logLevel).toBe('info');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  });
+
+  it('resolves relative paths against the repository, wherever the process was started', () => {
+    expect(loadConfig({}).dataDir).toBe(path.join(REPO_ROOT, '.data'));
+    expect(loadConfig({ DURAPAY_DATA_DIR: '/var/lib/durapay' }).dataDir).toBe('/var/lib/durapay');
+    expect(loadConfig({}).localStack.devTemporalDb).toBe(path.join(REPO_ROOT, '.data', 'temporal.sqlite'));
+    expect(loadConfig({ DURAPAY_DEV_TEMPORAL_DB: 'memory' }).localStack.devTemporalDb).toBe('memory');
+  });
+
+  it('tells npm start which servers the environment names, so it starts only the others', () => {
+    expect(loadConfig({}).localStack).toMatchObject({ databaseGiven: false, temporalGiven: false });
+    expect(
+      loadConfig({ DATABASE_URL: LOCAL_DATABASE_URL, TEMPORAL_ADDRESS: 'localhost:7233' }).localStack,
+    ).toMatchObject({ databaseGiven: true, temporalGiven: true });
   });
 });

@@ -16,7 +16,9 @@ export interface TestDatabase {
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DURAPAY_TEST_DATABASE_URL;
   if (!serverUrl)
-    throw new Error('DURAPAY_TEST_DATABASE_URL is not set: run the tests through jest (globalSetup sets it)');
+    throw new Error(
+      'DURAPAY_TEST_DATABASE_URL is not set: a test that needs MariaDB belongs to the integration project (jest.config.js), whose global setup sets it',
+    );
   const name = `${parseDatabaseUrl(serverUrl).database}_t_${randomBytes(4).toString('hex')}`;
   const admin = createDb(serverUrl, { max: 1 });
   await admin.raw('CREATE DATABASE ??', [name]);

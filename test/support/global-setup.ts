@@ -6,8 +6,9 @@ import { ensureMariaDbInstalled, isDatabaseReachable, startLocalMariaDb } from '
 import { TEST_DATABASE_URL, TEST_MARIADB } from '../../scripts/lib/local-stack';
 
 /**
- * Runs once before all test files: makes sure the real servers the tests use exist, and exports their
- * locations through the environment that every test worker inherits.
+ * Runs once before the integration project's test files (jest skips it when none is selected, so a unit run
+ * starts nothing): makes sure the real servers the tests use exist, and exports their locations through the
+ * environment that every test worker inherits.
  * - Temporal CLI (dev server) and time-skipping test server binaries, fetched once into .tools/.
  * - MariaDB: DURAPAY_TEST_DATABASE_URL if set (each test file creates its own database there), else a project-local test
  *   server with its own port and data folder (started here, stopped in teardown).

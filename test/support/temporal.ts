@@ -12,7 +12,10 @@ export const testDataConverter = createDataConverter(testPayloadKeyRing);
 
 function binary(variable: 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH'): string {
   const path = process.env[variable];
-  if (!path) throw new Error(`${variable} is not set: run the tests through jest (globalSetup sets it)`);
+  if (!path)
+    throw new Error(
+      `${variable} is not set: a test that needs Temporal belongs to the integration project (jest.config.js), whose global setup sets it`,
+    );
   return path;
 }
 
