@@ -129,9 +129,6 @@ export function createSandboxApp({ db, apiKey, charges, faults, logger }: Sandbo
   });
 
   app.use(router.routes()).use(router.allowedMethods({ throw: true }));
-  app.use((ctx) => {
-    throw new ApiError(404, 'invalid_request_error', `No route for ${ctx.method} ${ctx.path}.`);
-  });
   app.silent = true;
   return app;
 }
@@ -170,6 +167,9 @@ function errorAnswers(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        throw new ApiError(404, 'invalid_request_error', `No route for ${ctx.method} ${ctx.path}.`);
+      }
     } catch (error) {
       const answer = toApiError(error);
       if (answer.status >= 500 && !(error instanceof ApiError)) logger.error('request failed', { error });
