@@ -216,7 +216,7 @@ const idempotencyError = (status: number, code: string, message: string): Answer
   body: { error: { type: 'idempotency_error', code, message } },
 });
 
-export const unavailable = (code: string, message: string): Answer => ({
+const unavailable = (code: string, message: string): Answer => ({
   status: 503,
   body: { error: { type: 'api_error', code, message } },
 });
