@@ -262,6 +262,11 @@ describe('idempotency under concurrency and crashes', () => {
       () => database.db('charges').where({ idempotency_key: charge.idempotencyKey }).count({ n: '*' }),
       (rows) => Number(rows[0]?.n) === 1,
     );
+    // Meanwhile the same key is in progress: 409, which the adapter reports as retryable.
+    const meanwhile = await gateway.charge(charge).catch((error: unknown) => error);
+    expect(meanwhile).toBeInstanceOf(GatewayUnavailableError);
+    expect(String(meanwhile)).toContain('409 idempotency_error/idempotency_key_in_use');
+
     await restartSandbox();
     await expect(inFlight).resolves.toBeInstanceOf(GatewayUnavailableError);
 
