@@ -130,8 +130,7 @@ export function validateCard(card: CardInput, now: Date): ValidatedCard {
     throw cardError('CARD_EXP_MONTH_INVALID', `expiry month ${expMonth} must be from 1 to 12`);
   }
   const expYear = fullExpiryYear(card.expYear);
-  // Date.UTC takes a zero-based month, so passing the one-based expMonth gives the start of the next month.
-  if (now.getTime() >= Date.UTC(expYear, expMonth, 1)) {
+  if (cardExpired(expMonth, expYear, now)) {
     throw cardError(
       'CARD_EXPIRED',
       `card expired at the end of ${String(expMonth).padStart(2, '0')}/${expYear}`,
@@ -145,6 +144,12 @@ export function validateCard(card: CardInput, now: Date): ValidatedCard {
     throw cardError('CARD_CVC_INVALID', `security code must be ${cvcDigits} digits${forBrand}`);
   }
   return { number, masked, expMonth, expYear };
+}
+
+/** A card is usable through the last day of its expiry month, in UTC; `expYear` has four digits. */
+export function cardExpired(expMonth: number, expYear: number, now: Date): boolean {
+  // Date.UTC takes a zero-based month, so passing the one-based expMonth gives the start of the next month.
+  return now.getTime() >= Date.UTC(expYear, expMonth, 1);
 }
 
 function fullExpiryYear(expYear: number): number {

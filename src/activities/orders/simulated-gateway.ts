@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { testCardDecline, transientFailuresBeforeAnswer } from '../../domain/payments/test-cards';
 import {
   GatewayUnavailableError,
   type ChargeRequest,
@@ -6,23 +7,15 @@ import {
   type PaymentGateway,
 } from './gateway';
 
-/** Behaviour by card number, like a provider's test cards. Any other valid card succeeds. */
-const DECLINES: Record<string, string> = {
-  '4000000000000002': 'card_declined',
-  '4000000000009995': 'insufficient_funds',
-};
-const FLAKY_CARD = '4000000000000119';
-const FLAKY_FAILURES = 2;
-
 export interface SimulatedGateway extends PaymentGateway {
   /** Charges actually taken, by idempotency key: what a test checks to prove nothing was charged twice. */
   readonly charges: ReadonlyMap<string, { amount: number; currency: string; chargeId: string }>;
 }
 
 /**
- * The built-in, deterministic gateway. It honours idempotency keys the way real providers do: a repeated
- * key returns the first answer and charges nothing more. State lives in this process, which is enough
- * for development and tests; a real provider keeps it on its side.
+ * The built-in, deterministic gateway, in this process, answering by the shared test cards. It honours
+ * idempotency keys the way real providers do: a repeated key returns the first answer and charges nothing
+ * more. State lives in this process only; the sandbox provider keeps it durably.
  */
 export function createSimulatedGateway(options: { latencyMs?: number } = {}): SimulatedGateway {
   const charges = new Map<string, { amount: number; currency: string; chargeId: string }>();
@@ -36,14 +29,20 @@ export function createSimulatedGateway(options: { latencyMs?: number } = {}): Si
       const previous = answers.get(request.idempotencyKey);
       if (previous) return previous;
 
-      if (request.cardNumber === FLAKY_CARD) {
-        const failures = transientFailures.get(request.idempotencyKey) ?? 0;
-        if (failures < FLAKY_FAILURES) {
-          transientFailures.set(request.idempotencyKey, failures + 1);
-          throw new GatewayUnavailableError('simulated gateway timeout');
-        }
+      const failures = transientFailures.get(request.idempotencyKey) ?? 0;
+      if (failures < transientFailuresBeforeAnswer(request.cardNumber)) {
+        transientFailures.set(request.idempotencyKey, failures + 1);
+        throw new GatewayUnavailableError('simulated gateway timeout');
       }
-      const decline = DECLINES[request.cardNumber];
+      const decline = testCardDecline(
+        {
+          number: request.cardNumber,
+          expMonth: request.expMonth,
+          expYear: request.expYear,
+          cvc: request.cvc,
+        },
+        new Date(),
+      );
       const answer: ChargeResult = decline
         ? { status: 'declined', reason: decline }
         : { status: 'succeeded', chargeId: `sim_${charges.size + 1}` };
