@@ -6,7 +6,10 @@
  */
 const integration = [
   'test/api/{auth,codec,exports,foundation,openapi,orders,uploads,uploads-large}.test.ts',
+  'test/browser/**/*.test.ts',
+  'test/cli/**/*.test.ts',
   'test/db/**/*.test.ts',
+  'test/sandbox/sandbox.test.ts',
   'test/security/**/*.test.ts',
   'test/temporal/time-skipping.test.ts',
   'test/tooling/**/*.test.ts',
