@@ -20,7 +20,14 @@ import { CreateOrderRequest, CreatePaymentRequest } from '../../src/api/orders/s
 import { loadConfig } from '../../src/config';
 import { createDb } from '../../src/db/knex';
 import { createLogger } from '../../src/logging/logger';
-import { documentedResponse, specSchemaAt, startTestApi, type TestApi } from '../support/api';
+import {
+  documentedResponse,
+  offContract,
+  specSchemaAt,
+  startTestApi,
+  type SeenAnswer,
+  type TestApi,
+} from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testCipher, testFingerprinter } from '../support/orders';
 import { createDevServerEnv, testDataConverter, testPayloadKeyRing } from '../support/temporal';
@@ -151,6 +158,41 @@ describe('OpenAPI document', () => {
     // The answers' check is not vacuous: an order without its amounts is refused.
     const order = specSchemaAt(['components', 'schemas', 'Order']);
     expect(order({ orderId: 'ORD-1', status: 'PENDING' })).toBe(false);
+  });
+
+  it('finds what is off the document in an answer the test API sees', () => {
+    const order = {
+      orderId: 'ORD-1',
+      status: 'PENDING',
+      amount: '10.00',
+      currency: 'USD',
+      amountPaid: '0.00',
+      amountDue: '10.00',
+      paymentDeadline: null,
+      createdAt: '2026-03-01T00:00:00.000Z',
+      updatedAt: '2026-03-01T00:00:00.000Z',
+      payments: [],
+    };
+    const answer = (overrides: Partial<SeenAnswer>): SeenAnswer => ({
+      method: 'GET',
+      path: '/orders/ORD-1',
+      status: 200,
+      type: 'application/json',
+      header: () => '',
+      body: order,
+      ...overrides,
+    });
+    expect(offContract(answer({}))).toEqual([]);
+    expect(offContract(answer({ body: { ...order, secret: 'x' } }))).toEqual([
+      expect.stringContaining('additionalProperties'),
+    ]);
+    expect(offContract(answer({ status: 201 }))).toEqual([expect.stringContaining('content type')]);
+    expect(offContract(answer({ status: 409 }))).toEqual([expect.stringContaining('content type')]);
+    expect(offContract(answer({ type: 'text/html' }))).toEqual([expect.stringContaining('content type')]);
+    expect(offContract(answer({ method: 'POST', path: '/orders', status: 201 }))).toEqual([
+      'POST /orders → 201: no Location header',
+    ]);
+    expect(offContract(answer({ path: '/no-such-route' }))).toEqual([]);
   });
 
   it('refuses, in the document and in the API, the unknown fields the API refuses', () => {

@@ -162,7 +162,11 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
         const shed = await eventually(
           async () => {
             if (holderDone) hold();
-            await new Promise((resolve) => setTimeout(resolve, 500));
+            // The holder records its payment just before it calls Temporal: probe once it is there.
+            await eventually(
+              () => stack.database.db('payments').where({ order_id: held.orderId }).first(),
+              Boolean,
+            );
             return post('/orders', shedBody);
           },
           (response) => response.status !== 201 && response.status !== 200,

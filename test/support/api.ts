@@ -138,31 +138,53 @@ export function documentedResponse(path: string, method: string, status: number)
     : { response, pointer: ['paths', path, method.toLowerCase(), 'responses', key] };
 }
 
-const checkAgainstSpec: Koa.Middleware = async (ctx, next) => {
-  await next();
-  const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
-  const route = ROUTE_MATCHERS.find((each) => each.method === method && each.pattern.test(ctx.path));
-  if (!route) return;
-  const where = `${ctx.method} ${ctx.path} → ${ctx.status}`;
-  const documented = documentedResponse(route.path, method, ctx.status);
-  if (!documented) {
-    violations.push(`${where}: status not documented`);
-    return;
-  }
+export interface SeenAnswer {
+  method: string;
+  path: string;
+  status: number;
+  /** The media type, without parameters. */
+  type: string;
+  header: (name: string) => string;
+  body: unknown;
+}
+
+/** What is off the document in an answer; nothing for a path no route has (a 404 for an unknown URL). */
+export function offContract(answer: SeenAnswer): string[] {
+  const method = answer.method === 'HEAD' ? 'GET' : answer.method;
+  const route = ROUTE_MATCHERS.find((each) => each.method === method && each.pattern.test(answer.path));
+  if (!route) return [];
+  const where = `${answer.method} ${answer.path} → ${answer.status}`;
+  const documented = documentedResponse(route.path, method, answer.status);
+  if (!documented) return [`${where}: status not documented`];
   const { response, pointer } = documented;
   const content = (response.content ?? {}) as Json;
-  const mediaType = ctx.response.type;
-  if (Object.keys(content).length === 0 ? ctx.body != null : !(mediaType in content)) {
-    violations.push(`${where}: content type "${mediaType}" is not one of ${Object.keys(content).join(', ')}`);
-    return;
+  if (Object.keys(content).length === 0 ? answer.body != null : !(answer.type in content)) {
+    return [`${where}: content type "${answer.type}" is not one of ${Object.keys(content).join(', ')}`];
   }
+  const problems: string[] = [];
   for (const [name, header] of Object.entries((response.headers ?? {}) as Json)) {
-    if ((header as Json).required && !ctx.response.get(name)) violations.push(`${where}: no ${name} header`);
+    if ((header as Json).required && !answer.header(name)) problems.push(`${where}: no ${name} header`);
   }
-  if (ctx.method !== 'HEAD' && /json$/.test(mediaType) && typeof ctx.body === 'object' && ctx.body !== null) {
-    const validate = specSchemaAt([...pointer, 'content', mediaType, 'schema']);
-    if (!validate(JSON.parse(JSON.stringify(ctx.body)))) {
-      violations.push(`${where}: ${JSON.stringify(validate.errors)}`);
+  const json = /json$/.test(answer.type) && typeof answer.body === 'object' && answer.body !== null;
+  if (answer.method !== 'HEAD' && json) {
+    const validate = specSchemaAt([...pointer, 'content', answer.type, 'schema']);
+    if (!validate(JSON.parse(JSON.stringify(answer.body)))) {
+      problems.push(`${where}: ${JSON.stringify(validate.errors)}`);
     }
   }
+  return problems;
+}
+
+const checkAgainstSpec: Koa.Middleware = async (ctx, next) => {
+  await next();
+  violations.push(
+    ...offContract({
+      method: ctx.method,
+      path: ctx.path,
+      status: ctx.status,
+      type: ctx.response.type,
+      header: (name) => ctx.response.get(name),
+      body: ctx.body,
+    }),
+  );
 };

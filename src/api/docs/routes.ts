@@ -69,11 +69,11 @@ export function docsRoutes(): Router {
     return content;
   };
 
-  addRoute(router, docsApi.getOpenApi, async (ctx) => {
+  addRoute(router, docsApi.getOpenApi, (ctx) => {
     ctx.body = openApiSpec;
   });
 
-  addRoute(router, docsApi.getDocs, async (ctx) => {
+  addRoute(router, docsApi.getDocs, (ctx) => {
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = PAGE;
   });

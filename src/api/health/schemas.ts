@@ -26,7 +26,8 @@ export const healthApi = {
     path: '/health',
     operationId: 'getHealth',
     summary: 'Health of the API and its dependencies',
-    description: '200 when both the database and Temporal answer, 503 (naming the one that failed) otherwise.',
+    description:
+      '200 when both the database and Temporal answer, 503 (naming the one that failed) otherwise.',
     tags: ['operations'],
     request: {},
     responses: {

@@ -54,7 +54,10 @@ export interface ParsedRequest<S extends RequestSchemas> {
   body: Parsed<S['body']>;
 }
 
-export type Handler<S extends RequestSchemas> = (ctx: Context, request: ParsedRequest<S>) => Promise<void>;
+export type Handler<S extends RequestSchemas> = (
+  ctx: Context,
+  request: ParsedRequest<S>,
+) => Promise<void> | void;
 
 /** Registers the route: its roles first, then the request parsed part by part, then the handler. */
 export function addRoute<S extends RequestSchemas>(
@@ -89,5 +92,5 @@ function parsePart(schema: z.ZodType, value: unknown, part: RequestPart): unknow
 }
 
 function headerNames(schema: AnyObject): string[] {
-  return Object.keys((schema as unknown as z.ZodObject).shape);
+  return Object.keys(schema.shape);
 }

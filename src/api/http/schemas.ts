@@ -63,10 +63,13 @@ export const ProblemDetails = z
     status: z.number().int().min(400).max(599),
     detail: z.string().openapi({ description: 'What was wrong, for a human to act on' }),
     instance: z.string().openapi({ description: 'The request path' }),
-    code: z.string().optional().openapi({
-      description: 'Machine-readable reason of a 422 from a domain rule',
-      examples: ['AMOUNT_TOO_PRECISE', 'CARD_NUMBER_INVALID', 'CURRENCY_UNKNOWN'],
-    }),
+    code: z
+      .string()
+      .optional()
+      .openapi({
+        description: 'Machine-readable reason of a 422 from a domain rule',
+        examples: ['AMOUNT_TOO_PRECISE', 'CARD_NUMBER_INVALID', 'CURRENCY_UNKNOWN'],
+      }),
     paymentId: idField('The payment a 409 or 422 refused, when one was recorded').optional(),
   })
   .openapi('Problem', {

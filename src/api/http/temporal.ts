@@ -4,7 +4,11 @@
  * are "start unless started": a retry of a request whose start failed half-way heals it, and one that
  * started already attaches to the workflow instead of failing.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { inFlightLimit } from './in-flight-limit';
 

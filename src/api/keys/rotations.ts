@@ -3,10 +3,7 @@
  * (routes.ts) and `npm run rotate-keys`, so both name and start the workflow the same way.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import {
-  keyRotationProgressQuery,
-  keyRotationWorkflowId,
-} from '../../workflows/keys/messages';
+import { keyRotationProgressQuery, keyRotationWorkflowId } from '../../workflows/keys/messages';
 import type { keyRotationWorkflow } from '../../workflows/keys/reencrypt-workflow';
 import { startUnlessStarted } from '../http/temporal';
 import type { KeyRotation } from './schemas';

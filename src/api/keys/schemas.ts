@@ -4,7 +4,10 @@ import { apiRoute } from '../http/route';
 import { jsonResponse, NoQuery, shared } from '../http/schemas';
 import { z } from '../http/zod';
 
-const KeyId = z.string().regex(KEY_ID).openapi('KeyId', { examples: ['k2'] });
+const KeyId = z
+  .string()
+  .regex(KEY_ID)
+  .openapi('KeyId', { examples: ['k2'] });
 
 export const KeyRotationAccepted = z
   .strictObject({ rotationId: KeyId, status: z.literal('RUNNING') })
@@ -63,7 +66,8 @@ export const keyApi = {
       params: z.object({
         // Not refused as malformed: a rotation ID that cannot exist is answered like an unknown one.
         rotationId: z.string().openapi({
-          description: 'The id of the key the rotation rewrites to; an ID that is not a key id is answered 404',
+          description:
+            'The id of the key the rotation rewrites to; an ID that is not a key id is answered 404',
           examples: ['k2'],
         }),
       }),

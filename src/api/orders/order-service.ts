@@ -124,10 +124,7 @@ export function createOrderService(deps: OrderServiceDeps) {
   }
 
   return {
-    async createOrder(
-      principal: Principal,
-      command: CreateOrderCommand,
-    ): Promise<OrderServiceResult<Order>> {
+    async createOrder(principal: Principal, command: CreateOrderCommand): Promise<OrderServiceResult<Order>> {
       const orderId = command.orderId ?? `ord_${randomUUID()}`;
       const created = now();
       const row = newOrderRow(
@@ -158,8 +155,12 @@ export function createOrderService(deps: OrderServiceDeps) {
       return orderView(order, await listPayments(db, orderId));
     },
 
-    async listOrders(principal: Principal, query: ListOrdersQuery) {
-      const rows = await listOrders(db, { ...query, ...orderScopeOf(principal) });
+    async listOrders(principal: Principal, { cursor, ...query }: ListOrdersQuery) {
+      const rows = await listOrders(db, {
+        ...query,
+        ...(cursor && { after: cursor }),
+        ...orderScopeOf(principal),
+      });
       const last = rows.at(-1);
       return {
         items: rows.map((row) => orderView(row)),

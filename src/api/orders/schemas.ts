@@ -30,7 +30,8 @@ import { decodeCursor } from './commands';
 const MAX_DEADLINE_MS = 366 * 24 * 60 * 60 * 1000;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
-export const orderStatus = () => z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` });
+export const orderStatus = () =>
+  z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` });
 export const OrderStatus = orderStatus().openapi('OrderStatus');
 export const PaymentStatus = z.enum(PAYMENT_STATUSES).openapi('PaymentStatus');
 
@@ -68,9 +69,18 @@ export type CreateOrderBody = z.output<typeof CreateOrderRequest>;
 /** Card months and years may arrive as numbers or digit strings. */
 const cardDate = (description: string) =>
   z
-    .union([z.number().int(), z.string().regex(/^\d{1,4}$/).transform(Number)], {
-      error: 'must be a whole number',
-    })
+    .union(
+      [
+        z.number().int(),
+        z
+          .string()
+          .regex(/^\d{1,4}$/)
+          .transform(Number),
+      ],
+      {
+        error: 'must be a whole number',
+      },
+    )
     .openapi({ description: `${description}, as a JSON integer or a string of digits` });
 
 export const CreatePaymentRequest = bodyObject({
@@ -158,10 +168,13 @@ export const Payment = z
           .optional(),
       })
       .openapi('PaymentMethod'),
-    failureReason: z.string().optional().openapi({
-      description: 'Why a FAILED payment failed',
-      examples: ['card_declined', 'insufficient_funds', 'order_not_pending'],
-    }),
+    failureReason: z
+      .string()
+      .optional()
+      .openapi({
+        description: 'Why a FAILED payment failed',
+        examples: ['card_declined', 'insufficient_funds', 'order_not_pending'],
+      }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
     order: z
@@ -282,7 +295,12 @@ export const orderApi = {
       'charges nothing more; with a different body it is refused with 422.',
     tags: ['orders'],
     roles: ROLES,
-    request: { params: orderParams, query: PaymentQuery, headers: PaymentHeaders, body: CreatePaymentRequest },
+    request: {
+      params: orderParams,
+      query: PaymentQuery,
+      headers: PaymentHeaders,
+      body: CreatePaymentRequest,
+    },
     bodyName: 'payment',
     responses: {
       200: jsonResponse(

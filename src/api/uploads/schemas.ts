@@ -19,9 +19,7 @@ export const UploadAccepted = z
   .strictObject({
     uploadId: Id,
     status: UploadStatus,
-    duplicate: z
-      .boolean()
-      .openapi({ description: 'The same file was uploaded before; this is that upload' }),
+    duplicate: z.boolean().openapi({ description: 'The same file was uploaded before; this is that upload' }),
   })
   .openapi('UploadAccepted');
 export type UploadAccepted = z.input<typeof UploadAccepted>;
