@@ -20,6 +20,7 @@ import { healthRoutes } from './health/routes';
 import { keyRotationRoutes } from './keys/routes';
 import { securityHeaders } from './http/security-headers';
 import { requestLog } from './http/request-log';
+import { createTemporalCalls } from './http/temporal';
 import { createOrderService } from './orders/order-service';
 import { orderRoutes } from './orders/routes';
 import { uploadRoutes } from './uploads/routes';
@@ -53,21 +54,25 @@ export function createApp({
     namespace: config.temporal.namespace,
     dataConverter: createDataConverter(payloadKeys),
   });
+  // One deadline and one in-flight limit for every call the API makes to Temporal.
+  const temporal = createTemporalCalls(client, {
+    deadlineMs: config.orders.temporalDeadlineMs,
+    maxInFlight: config.orders.maxTemporalCallsInFlight,
+  });
   const orders = createOrderService({
     db,
     client,
+    temporal,
     cipher,
     fingerprinter,
     taskQueue: config.temporal.taskQueue,
     paymentWaitMs: config.orders.paymentWaitMs,
     defaultDeadlineMs: config.orders.defaultDeadlineMs,
-    temporalDeadlineMs: config.orders.temporalDeadlineMs,
-    maxTemporalCallsInFlight: config.orders.maxTemporalCallsInFlight,
   });
 
   const app = new Koa();
   const mount = (router: Router) => app.use(router.routes()).use(router.allowedMethods({ throw: true }));
-  app.use(securityHeaders());
+  for (const middleware of securityHeaders()) app.use(middleware);
   app.use(requestLog(logger));
   app.use(problemMiddleware(logger));
   // Authenticates operators itself (bearer or login cookie) and answers CORS preflights, which carry none.
@@ -79,12 +84,12 @@ export function createApp({
   app.use(authenticate(apiKeys));
   app.use(rateLimit(new RateLimiter(config.security.rateLimit)));
   // Uploads stream their own bodies (files), so they come before the JSON body handling.
-  mount(uploadRoutes({ config, db, client, cipher }));
+  mount(uploadRoutes({ config, db, client, temporal, cipher }));
   app.use(jsonBodiesOnly());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.maxBodyBytes, encoding: 'utf-8' }));
   mount(orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }));
   mount(exportRoutes({ db, cipher, logger }));
-  mount(keyRotationRoutes({ config, client, cipher }));
+  mount(keyRotationRoutes({ config, client, temporal, cipher }));
   // What escapes the middleware (a client that hangs up mid-download) goes to the one logger, not stderr.
   app.silent = true;
   app.on('error', (error: unknown) => logger.warn('response stream failed', { error }));

@@ -9,7 +9,7 @@ export interface KeyRing {
   keys: ReadonlyMap<string, Buffer>;
 }
 
-const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+export const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const KEY_BYTES = 32;
 
 /** Parses `id:base64,id:base64,…`; the first entry is the active key. Messages never echo key material. */

@@ -138,6 +138,15 @@ const problemOf = async (response: Response) => ({
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Polls a condition up to a deadline (a hang guard, not a timing assertion). */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('GET /exports/orders on a small known data set', () => {
   let fixture: Fixture;
   const PANS = {
@@ -739,15 +748,13 @@ describe('GET /exports/orders on 20,000 orders', () => {
         });
         const reader = stream[Symbol.asyncIterator]();
         await reader.next();
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        // The stream's buffer took the rest of the first batch (1000 rows, about 70 KB) and the start of the
-        // second: the batch being written, then one decrypted and one read ahead of it.
-        expect(orderQueries).toBe(4);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // The stream's buffer takes the rest of the first batch (1000 rows, about 70 KB) and the start of the
+        // second, and then the reads stop: the batch being written, one decrypted and one read ahead of it.
+        await until(() => stream.readableLength >= stream.readableHighWaterMark && orderQueries >= 4);
         expect(orderQueries).toBe(4);
         // Abandoning the stream ends the reads.
         await reader.return!();
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await until(() => lines.join('\n').includes('export abandoned by the client'));
         expect(orderQueries).toBe(4);
         expect(lines.join('\n')).toContain('export abandoned by the client');
       });

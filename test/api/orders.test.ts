@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { completePayment, parsePaymentDraft } from '../../src/api/orders/requests';
+import { paymentCommand } from '../../src/api/orders/commands';
+import { CreatePaymentRequest } from '../../src/api/orders/schemas';
 import { insertPayment, newCardPaymentRow } from '../../src/db/orders';
 import { seedOrder } from '../support/orders';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
@@ -161,7 +162,11 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
         const shed = await eventually(
           async () => {
             if (holderDone) hold();
-            await new Promise((resolve) => setTimeout(resolve, 500));
+            // The holder records its payment just before it calls Temporal: probe once it is there.
+            await eventually(
+              () => stack.database.db('payments').where({ order_id: held.orderId }).first(),
+              Boolean,
+            );
             return post('/orders', shedBody);
           },
           (response) => response.status !== 201 && response.status !== 200,
@@ -349,7 +354,7 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       const body = { amount: '12.00', method: card() };
       const key = `key-${randomUUID()}`;
       // What a request leaves behind when it dies between recording the payment and signalling the workflow.
-      const command = completePayment(parsePaymentDraft(body), 'USD', new Date());
+      const command = paymentCommand(CreatePaymentRequest.parse(body), 'USD', new Date());
       const paymentId = `pay_lost_${randomUUID()}`;
       await insertPayment(
         stack.database.db,

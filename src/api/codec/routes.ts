@@ -8,6 +8,8 @@ import { PayloadDecryptionError } from '../../temporal/payload-codec';
 import { identify, requireRole } from '../auth/access';
 import type { ApiKeys } from '../auth/api-keys';
 import { Problem } from '../http/problem';
+import { problemFromZod } from '../http/validation';
+import { CodecPayloads } from './schemas';
 import { createCodecSessions } from './session';
 
 export interface CodecRoutesDeps {
@@ -144,37 +146,12 @@ function unauthorized(reason: string): never {
   );
 }
 
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
-}
+type JsonPayload = CodecPayloads['payloads'][number];
 
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-/** `{"payloads":[{"metadata":{"encoding":"<base64>"},"data":"<base64>"}]}`, the Web UI's shape (proto3 JSON). */
 function parsePayloads(body: unknown): Payload[] {
-  const payloads = (body as { payloads?: unknown } | null)?.payloads;
-  if (!Array.isArray(payloads)) {
-    throw new Problem(400, 'Bad Request', 'the body must be {"payloads":[{"metadata":{…},"data":"…"}]}');
-  }
-  return payloads.map((payload: unknown, index) => {
-    const { metadata = {}, data = '' } = (payload ?? {}) as { metadata?: unknown; data?: unknown };
-    const base64 = (value: unknown, what: string): Uint8Array => {
-      if (typeof value !== 'string' || !BASE64.test(value)) {
-        throw new Problem(400, 'Bad Request', `payloads[${index}].${what} must be a base64 string`);
-      }
-      return Buffer.from(value, 'base64');
-    };
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw new Problem(400, 'Bad Request', `payloads[${index}].metadata must be an object`);
-    }
-    return {
-      metadata: Object.fromEntries(
-        Object.entries(metadata).map(([name, value]) => [name, base64(value, `metadata.${name}`)]),
-      ),
-      data: base64(data, 'data'),
-    };
-  });
+  const parsed = CodecPayloads.safeParse(body);
+  if (!parsed.success) throw problemFromZod(parsed.error, { body: 'body', status: 400 });
+  return parsed.data.payloads;
 }
 
 function toJsonPayload(payload: Payload): JsonPayload {

@@ -3,11 +3,13 @@ import path from 'node:path';
 import Router from '@koa/router';
 import swaggerUiPath from 'swagger-ui-dist/absolute-path';
 import { Problem } from '../http/problem';
+import { addRoute } from '../http/route';
 import { openApiSpec } from './openapi';
+import { docsApi, type DocAsset } from './schemas';
 
 const ASSETS_PREFIX = '/docs/assets';
 
-/** Swagger UI's init code, served as a file so the page has no inline script and a strict CSP can apply. */
+/** Swagger UI's init code, served as a file so the page has no inline script (the CSP allows none). */
 const INIT_SCRIPT = `'use strict';
 window.addEventListener('DOMContentLoaded', function () {
   window.ui = SwaggerUIBundle({
@@ -42,7 +44,10 @@ const JS = 'text/javascript; charset=utf-8';
  * The only files served under /docs/assets: a fixed allow-list by name, so no request path ever reaches
  * the file system. Files from swagger-ui-dist are read once, on first request.
  */
-const ASSETS: ReadonlyMap<string, { type: string; source: { file: string } | { text: string } }> = new Map([
+const ASSETS: ReadonlyMap<string, { type: string; source: { file: string } | { text: string } }> = new Map<
+  DocAsset,
+  { type: string; source: { file: string } | { text: string } }
+>([
   ['swagger-ui.css', { type: CSS, source: { file: 'swagger-ui.css' } }],
   ['swagger-ui-bundle.js', { type: JS, source: { file: 'swagger-ui-bundle.js' } }],
   ['docs.js', { type: JS, source: { text: INIT_SCRIPT } }],
@@ -64,17 +69,17 @@ export function docsRoutes(): Router {
     return content;
   };
 
-  router.get('/openapi.json', (ctx) => {
+  addRoute(router, docsApi.getOpenApi, (ctx) => {
     ctx.body = openApiSpec;
   });
 
-  router.get('/docs', (ctx) => {
+  addRoute(router, docsApi.getDocs, (ctx) => {
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = PAGE;
   });
 
-  router.get(`${ASSETS_PREFIX}/:file`, async (ctx) => {
-    const name = ctx.params.file ?? '';
+  addRoute(router, docsApi.getDocsAsset, async (ctx, { params }) => {
+    const name = params.file;
     const asset = ASSETS.get(name);
     if (!asset) throw new Problem(404, 'Not Found', `no documentation asset "${name.slice(0, 64)}"`);
     ctx.set('Cache-Control', 'public, max-age=3600');

@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import type { Connection } from '@temporalio/client';
 import { pingDb, type Db } from '../../db/knex';
+import { addRoute } from '../http/route';
+import { healthApi, type Health, type HealthCheck } from './schemas';
 
 export interface HealthDeps {
   db: Db;
@@ -8,12 +10,10 @@ export interface HealthDeps {
   timeoutMs?: number;
 }
 
-type CheckResult = { status: 'up'; latencyMs: number } | { status: 'down'; latencyMs: number; error: string };
-
 /** `GET /health`: 200 when Temporal and the database both answer, 503 (with which one failed) otherwise. */
 export function healthRoutes({ db, temporal, timeoutMs = 2000 }: HealthDeps): Router {
   const router = new Router();
-  router.get('/health', async (ctx) => {
+  addRoute(router, healthApi.getHealth, async (ctx) => {
     const [database, temporalCheck] = await Promise.all([
       check(() => pingDb(db), timeoutMs),
       check(
@@ -23,12 +23,15 @@ export function healthRoutes({ db, temporal, timeoutMs = 2000 }: HealthDeps): Ro
     ]);
     const healthy = database.status === 'up' && temporalCheck.status === 'up';
     ctx.status = healthy ? 200 : 503;
-    ctx.body = { status: healthy ? 'ok' : 'unavailable', checks: { database, temporal: temporalCheck } };
+    ctx.body = {
+      status: healthy ? 'ok' : 'unavailable',
+      checks: { database, temporal: temporalCheck },
+    } satisfies Health;
   });
   return router;
 }
 
-async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<CheckResult> {
+async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<HealthCheck> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   let timer: NodeJS.Timeout | undefined;

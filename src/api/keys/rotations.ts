@@ -2,23 +2,14 @@
  * Starting and following key rotations through the Temporal client: shared by the operator endpoint
  * (routes.ts) and `npm run rotate-keys`, so both name and start the workflow the same way.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import {
-  keyRotationProgressQuery,
-  keyRotationWorkflowId,
-  type ColumnProgress,
-} from '../../workflows/keys/messages';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { keyRotationProgressQuery, keyRotationWorkflowId } from '../../workflows/keys/messages';
 import type { keyRotationWorkflow } from '../../workflows/keys/reencrypt-workflow';
+import { startUnlessStarted } from '../http/temporal';
+import type { KeyRotation } from './schemas';
 
-export interface KeyRotationView {
-  /** The target key's id: one rotation per key at a time. */
-  rotationId: string;
-  status: 'RUNNING' | 'COMPLETED' | 'FAILED';
-  /** Per column; absent once the rotation failed. */
-  columns?: ColumnProgress[];
-  /** Why the rotation failed. */
-  reason?: string;
-}
+/** What GET /admin/key-rotations/{rotationId} answers. */
+export type KeyRotationView = KeyRotation;
 
 export interface RotationOptions {
   taskQueue: string;
@@ -33,18 +24,13 @@ export async function startKeyRotation(
   client: Client,
   { taskQueue, keyId, batchRows, batchesPerRun }: RotationOptions,
 ): Promise<{ rotationId: string; started: boolean }> {
-  try {
-    await client.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', {
-      workflowId: keyRotationWorkflowId(keyId),
-      taskQueue,
-      args: [{ keyId, batchRows, batchesPerRun }],
-      staticSummary: `Re-encrypt every column to key ${keyId}`,
-    });
-    return { rotationId: keyId, started: true };
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return { rotationId: keyId, started: false };
-  }
+  const started = await startUnlessStarted<typeof keyRotationWorkflow>(client, 'keyRotationWorkflow', {
+    workflowId: keyRotationWorkflowId(keyId),
+    taskQueue,
+    args: [{ keyId, batchRows, batchesPerRun }],
+    staticSummary: `Re-encrypt every column to key ${keyId}`,
+  });
+  return { rotationId: keyId, started };
 }
 
 /** Live progress while it runs, the result once done; undefined for a rotation never started. */

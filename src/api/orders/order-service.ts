@@ -43,16 +43,10 @@ import {
 import type { orderWorkflow } from '../../workflows/orders/order-workflow';
 import type { Principal } from '../auth/api-keys';
 import { isRetryOf, orderScopeOf } from '../auth/access';
-import { inFlightLimit } from '../http/in-flight-limit';
 import { Problem } from '../http/problem';
-import {
-  completePayment,
-  encodeCursor,
-  invalid,
-  type CreateOrderCommand,
-  type ListOrdersQuery,
-  type PaymentCommandDraft,
-} from './requests';
+import type { TemporalCalls } from '../http/temporal';
+import { encodeCursor, invalid, paymentCommand, type CreateOrderCommand } from './commands';
+import type { CancelAccepted, CreatePaymentBody, ListOrdersQuery, Order, Payment } from './schemas';
 import { orderView, paymentView } from './views';
 
 export interface OrderServiceDeps {
@@ -65,13 +59,8 @@ export interface OrderServiceDeps {
   paymentWaitMs: number;
   /** Payment window of an order stored without a deadline (an import), counted from its first use. */
   defaultDeadlineMs: number;
-  /**
-   * Longest wait for Temporal to take a start, signal or update. Past it the client gets a 503 instead of a
-   * request that hangs; a retry is safe (same orderId and body, or same Idempotency-Key).
-   */
-  temporalDeadlineMs: number;
-  /** Starts, signals and updates waiting on Temporal at once; past it the API answers 503 at once. */
-  maxTemporalCallsInFlight: number;
+  /** Starts, signals and updates, each with a deadline; a retry is safe (same body, or Idempotency-Key). */
+  temporal: TemporalCalls;
   now?: () => Date;
 }
 
@@ -88,9 +77,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     defaultDeadlineMs,
     now = () => new Date(),
   } = deps;
-  const temporalCalls = inFlightLimit(deps.maxTemporalCallsInFlight, 'Temporal');
-  const withinDeadline = <T>(call: () => Promise<T>): Promise<T> =>
-    temporalCalls(() => client.withDeadline(Date.now() + deps.temporalDeadlineMs, call));
+  const withinDeadline = deps.temporal.call;
   const ORDER_WORKFLOW = 'orderWorkflow';
   const workflowOptions = (order: OrderRow) => ({
     workflowId: orderWorkflowId(order.order_id),
@@ -114,17 +101,11 @@ export function createOrderService(deps: OrderServiceDeps) {
   }
 
   async function startWorkflow(order: OrderRow): Promise<void> {
-    try {
-      await withinDeadline(() =>
-        client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW, {
-          ...workflowOptions(order),
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      );
-    } catch (error) {
-      // Already ran to its end: the order exists and is final, which is all a create retry needs.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
+    // Already running, or ran to its end: the order exists, which is all a create retry needs.
+    await deps.temporal.start<typeof orderWorkflow>(ORDER_WORKFLOW, {
+      ...workflowOptions(order),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
   }
 
   /** A payment the workflow can no longer take (the order became final first) is failed on the record. */
@@ -143,10 +124,7 @@ export function createOrderService(deps: OrderServiceDeps) {
   }
 
   return {
-    async createOrder(
-      principal: Principal,
-      command: CreateOrderCommand,
-    ): Promise<OrderServiceResult<ReturnType<typeof orderView>>> {
+    async createOrder(principal: Principal, command: CreateOrderCommand): Promise<OrderServiceResult<Order>> {
       const orderId = command.orderId ?? `ord_${randomUUID()}`;
       const created = now();
       const row = newOrderRow(
@@ -177,8 +155,12 @@ export function createOrderService(deps: OrderServiceDeps) {
       return orderView(order, await listPayments(db, orderId));
     },
 
-    async listOrders(principal: Principal, query: ListOrdersQuery) {
-      const rows = await listOrders(db, { ...query, ...orderScopeOf(principal) });
+    async listOrders(principal: Principal, { cursor, ...query }: ListOrdersQuery) {
+      const rows = await listOrders(db, {
+        ...query,
+        ...(cursor && { after: cursor }),
+        ...orderScopeOf(principal),
+      });
       const last = rows.at(-1);
       return {
         items: rows.map((row) => orderView(row)),
@@ -196,11 +178,11 @@ export function createOrderService(deps: OrderServiceDeps) {
     async submitPayment(
       principal: Principal,
       orderId: string,
-      draft: PaymentCommandDraft,
+      body: CreatePaymentBody,
       options: { idempotencyKey: string | undefined; wait: boolean },
-    ): Promise<OrderServiceResult<unknown>> {
+    ): Promise<OrderServiceResult<Payment>> {
       const order = await requireOrder(orderId, orderScopeOf(principal));
-      const command = completePayment(draft, order.currency, now());
+      const command = paymentCommand(body, order.currency, now());
 
       const replay = await findReplay(orderId, command, options.idempotencyKey);
       // A retry of a payment still PENDING delivers it again: the first delivery may be what failed, and the
@@ -245,7 +227,7 @@ export function createOrderService(deps: OrderServiceDeps) {
       return deliver(order, row, options.wait);
     },
 
-    async cancelOrder(principal: Principal, orderId: string): Promise<OrderServiceResult<unknown>> {
+    async cancelOrder(principal: Principal, orderId: string): Promise<OrderServiceResult<CancelAccepted>> {
       const order = await requireOrder(orderId, orderScopeOf(principal));
       if (order.order_status === 'COMPLETED' || order.order_status === 'EXPIRED') {
         throw new Problem(
@@ -284,7 +266,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     order: OrderRow,
     row: PaymentRow,
     wait: boolean,
-  ): Promise<OrderServiceResult<unknown>> {
+  ): Promise<OrderServiceResult<Payment>> {
     const orderId = order.order_id;
     const paymentId = row.payment_id;
     const attempt = { paymentId, amount: parseDbDecimal(row.payment_amount, order.currency) };
@@ -384,8 +366,8 @@ export function workflowInput(order: OrderRow, deadlineIfUnset: Date): OrderWork
 function paymentResponse(
   payment: PaymentRow,
   currency: string,
-  order?: { status: string; amountPaid: string },
-): OrderServiceResult<unknown> {
+  order?: Payment['order'],
+): OrderServiceResult<Payment> {
   return {
     status: payment.payment_status === 'PENDING' ? 202 : 200,
     body: { ...paymentView(payment, currency), ...(order ? { order } : {}) },

@@ -1,53 +1,44 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { allowRoles, principalOf } from '../auth/middleware';
-import { queryParameters } from '../http/query';
+import { principalOf } from '../auth/middleware';
+import { addRoute } from '../http/route';
+import { createOrderCommand } from './commands';
 import type { createOrderService, OrderServiceResult } from './order-service';
-import {
-  parseCreateOrder,
-  parseId,
-  parseIdempotencyKey,
-  parseListOrders,
-  parsePaymentDraft,
-  parseWait,
-} from './requests';
+import { orderApi } from './schemas';
 
 type OrderService = ReturnType<typeof createOrderService>;
 
 /**
- * HTTP in, HTTP out: parsing lives in requests.ts, behaviour in the order service, which scopes every read
- * and write to what the caller may see (auth/access.ts). Only clients create orders.
+ * HTTP in, HTTP out: requests are parsed by their schemas (schemas.ts), behaviour lives in the order
+ * service, which scopes every read and write to what the caller may see (auth/access.ts).
  */
 export function orderRoutes(service: OrderService, options: { defaultDeadlineMs: number }): Router {
   const router = new Router();
 
-  router.post('/orders', allowRoles('client'), queryParameters(), async (ctx) => {
-    const command = parseCreateOrder(ctx.request.body, options.defaultDeadlineMs);
+  addRoute(router, orderApi.createOrder, async (ctx, { body }) => {
+    const command = createOrderCommand(body, options.defaultDeadlineMs);
     respond(ctx, await service.createOrder(principalOf(ctx), command));
   });
 
-  router.get('/orders', async (ctx) => {
-    ctx.body = await service.listOrders(principalOf(ctx), parseListOrders(ctx.query));
+  addRoute(router, orderApi.listOrders, async (ctx, { query }) => {
+    ctx.body = await service.listOrders(principalOf(ctx), query);
   });
 
-  router.get('/orders/:orderId', queryParameters(), async (ctx) => {
-    ctx.body = await service.getOrder(principalOf(ctx), parseId(ctx.params.orderId!, 'order'));
+  addRoute(router, orderApi.getOrder, async (ctx, { params }) => {
+    ctx.body = await service.getOrder(principalOf(ctx), params.orderId);
   });
 
-  router.post('/orders/:orderId/payments', queryParameters('wait'), async (ctx) => {
-    const orderId = parseId(ctx.params.orderId!, 'order');
-    const draft = parsePaymentDraft(ctx.request.body);
-    const idempotencyKey = parseIdempotencyKey(ctx.get('Idempotency-Key') || undefined);
-    const delivery = { idempotencyKey, wait: parseWait(ctx.query.wait) };
-    respond(ctx, await service.submitPayment(principalOf(ctx), orderId, draft, delivery));
+  addRoute(router, orderApi.submitPayment, async (ctx, { params, query, headers, body }) => {
+    const delivery = { idempotencyKey: headers['Idempotency-Key'], wait: query.wait };
+    respond(ctx, await service.submitPayment(principalOf(ctx), params.orderId, body, delivery));
   });
 
-  router.post('/orders/:orderId/cancel', queryParameters(), async (ctx) => {
-    respond(ctx, await service.cancelOrder(principalOf(ctx), parseId(ctx.params.orderId!, 'order')));
+  addRoute(router, orderApi.cancelOrder, async (ctx, { params }) => {
+    respond(ctx, await service.cancelOrder(principalOf(ctx), params.orderId));
   });
 
-  router.get('/payments/:paymentId', queryParameters(), async (ctx) => {
-    ctx.body = await service.getPayment(principalOf(ctx), parseId(ctx.params.paymentId!, 'payment'));
+  addRoute(router, orderApi.getPayment, async (ctx, { params }) => {
+    ctx.body = await service.getPayment(principalOf(ctx), params.paymentId);
   });
 
   return router;

@@ -1,15 +1,18 @@
-/** Response bodies: amounts as decimal strings in the major unit, cards only as brand and last 4. */
+/** Response bodies, typed by their schemas: amounts as decimal strings in the major unit, cards only as brand and last 4. */
 import type { OrderRow, PaymentRow } from '../../db/orders';
+import type { CardBrand } from '../../domain/cards';
+import type { CurrencyCode } from '../../domain/currencies';
 import { formatAmount, parseDbDecimal } from '../../domain/money';
+import type { Order, Payment } from './schemas';
 
-export function orderView(order: OrderRow, payments?: PaymentRow[]) {
+export function orderView(order: OrderRow, payments?: PaymentRow[]): Order {
   const amount = parseDbDecimal(order.order_amount, order.currency);
   const amountPaid = parseDbDecimal(order.amount_paid, order.currency);
   return {
     orderId: order.order_id,
     status: order.order_status,
     amount: formatAmount(amount, order.currency),
-    currency: order.currency,
+    currency: order.currency as CurrencyCode,
     amountPaid: formatAmount(amountPaid, order.currency),
     amountDue: formatAmount(amount - amountPaid, order.currency),
     ...(order.customer_id === null ? {} : { customer: { id: order.customer_id } }),
@@ -20,16 +23,16 @@ export function orderView(order: OrderRow, payments?: PaymentRow[]) {
   };
 }
 
-export function paymentView(payment: PaymentRow, currency: string) {
+export function paymentView(payment: PaymentRow, currency: string): Payment {
   return {
     paymentId: payment.payment_id,
     orderId: payment.order_id,
     amount: formatAmount(parseDbDecimal(payment.payment_amount, currency), currency),
-    currency,
+    currency: currency as CurrencyCode,
     status: payment.payment_status,
     method: {
-      type: payment.payment_method.toLowerCase(),
-      ...(payment.card_brand === null ? {} : { brand: payment.card_brand }),
+      type: payment.payment_method.toLowerCase() as Payment['method']['type'],
+      ...(payment.card_brand === null ? {} : { brand: payment.card_brand as CardBrand }),
       ...(payment.card_last4 === null ? {} : { last4: payment.card_last4 }),
     },
     ...(payment.failure_reason === null ? {} : { failureReason: payment.failure_reason }),

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import busboy from 'busboy';
 import type { Context } from 'koa';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
@@ -17,16 +17,17 @@ import { csvRecord, csvTextCell } from '../../domain/exports/csv-cells';
 import { UPLOAD_ID } from '../../workflows/search-attributes';
 import { uploadProgressQuery, uploadWorkflowId } from '../../workflows/uploads/messages';
 import type { uploadWorkflow } from '../../workflows/uploads/upload-workflow';
-import { allowRoles } from '../auth/middleware';
 import { Problem } from '../http/problem';
-import { queryParameters } from '../http/query';
-import { parseId } from '../orders/requests';
+import { addRoute } from '../http/route';
+import type { TemporalCalls } from '../http/temporal';
+import { uploadApi, type Upload, type UploadAccepted } from './schemas';
 import { stageUpload } from './staging';
 
 export interface UploadRoutesDeps {
   config: Config;
   db: Db;
   client: Client;
+  temporal: TemporalCalls;
   cipher: FieldCipher;
   now?: () => Date;
 }
@@ -43,51 +44,47 @@ export function uploadRoutes({
   config,
   db,
   client,
+  temporal,
   cipher,
   now = () => new Date(),
 }: UploadRoutesDeps): Router {
   const router = new Router();
-  // Before the body is read: a caller without the role never gets a byte staged.
-  const operators = [allowRoles('operator'), queryParameters()];
 
-  router.post('/uploads', ...operators, async (ctx) => {
+  // The roles and query are checked before the body is read: a caller without the role never gets a byte staged.
+  addRoute(router, uploadApi.createUpload, async (ctx) => {
     const { format, body } = await fileOf(ctx);
     const staged = await stageUpload(
       { db, cipher, now },
       { format, body, maxBytes: config.uploads.maxBytes, chunkRows: config.uploads.chunkRows },
     );
     if (!staged.duplicate) {
-      try {
-        await client.workflow.start<typeof uploadWorkflow>('uploadWorkflow', {
-          workflowId: uploadWorkflowId(staged.uploadId),
-          taskQueue: config.temporal.taskQueue,
-          args: [
-            {
-              uploadId: staged.uploadId,
-              window: config.uploads.window,
-              chunksPerRun: config.uploads.chunksPerRun,
-            },
-          ],
-          typedSearchAttributes: [{ key: UPLOAD_ID, value: staged.uploadId }],
-          memo: { format, chunksTotal: staged.chunksTotal },
-          staticSummary: `Upload ${staged.uploadId} (${format}, ${staged.chunksTotal} chunks)`,
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
+      await temporal.start<typeof uploadWorkflow>('uploadWorkflow', {
+        workflowId: uploadWorkflowId(staged.uploadId),
+        taskQueue: config.temporal.taskQueue,
+        args: [
+          {
+            uploadId: staged.uploadId,
+            window: config.uploads.window,
+            chunksPerRun: config.uploads.chunksPerRun,
+          },
+        ],
+        typedSearchAttributes: [{ key: UPLOAD_ID, value: staged.uploadId }],
+        memo: { format, chunksTotal: staged.chunksTotal },
+        staticSummary: `Upload ${staged.uploadId} (${format}, ${staged.chunksTotal} chunks)`,
+      });
     }
     const upload = await findUpload(db, staged.uploadId);
     ctx.status = 202;
     ctx.set('Location', `/uploads/${staged.uploadId}`);
     ctx.body = {
       uploadId: staged.uploadId,
-      status: upload?.upload_status ?? 'RUNNING',
+      status: upload && upload.upload_status !== 'RECEIVING' ? upload.upload_status : 'RUNNING',
       duplicate: staged.duplicate,
-    };
+    } satisfies UploadAccepted;
   });
 
-  router.get('/uploads/:uploadId', ...operators, async (ctx) => {
-    const upload = await requireUpload(ctx.params.uploadId!);
+  addRoute(router, uploadApi.getUpload, async (ctx, { params }) => {
+    const upload = await requireUpload(params.uploadId);
     const running = upload.upload_status === 'RUNNING' ? await runningProgress(upload.upload_id) : undefined;
     ctx.body = {
       uploadId: upload.upload_id,
@@ -104,21 +101,21 @@ export function uploadRoutes({
       startedAt: upload.started_at.toISOString(),
       finishedAt: upload.finished_at?.toISOString() ?? null,
       errors: await listRowErrors(db, upload.upload_id, { limit: FIRST_ERRORS }),
-    };
+    } satisfies Upload;
   });
 
-  router.get('/uploads/:uploadId/errors', ...operators, async (ctx) => {
-    const upload = await requireUpload(ctx.params.uploadId!);
+  addRoute(router, uploadApi.getUploadErrors, async (ctx, { params }) => {
+    const upload = await requireUpload(params.uploadId);
     ctx.type = 'text/csv; charset=utf-8';
     ctx.set('Content-Disposition', `attachment; filename="upload-${upload.upload_id}-errors.csv"`);
     ctx.body = Readable.from(errorReport(upload.upload_id));
   });
 
-  async function requireUpload(uploadId: string): Promise<UploadRow> {
-    const upload = await findUpload(db, parseId(uploadId, 'upload'));
+  async function requireUpload(uploadId: string): Promise<UploadRow & { upload_status: Upload['status'] }> {
+    const upload = await findUpload(db, uploadId);
     if (!upload || upload.upload_status === 'RECEIVING')
       throw new Problem(404, 'Not Found', `no upload "${uploadId}"`);
-    return upload;
+    return { ...upload, upload_status: upload.upload_status };
   }
 
   /**
@@ -127,8 +124,9 @@ export function uploadRoutes({
    */
   async function runningProgress(uploadId: string) {
     try {
-      return await client.withDeadline(Date.now() + LIVE_PROGRESS_DEADLINE_MS, () =>
-        client.workflow.getHandle(uploadWorkflowId(uploadId)).query(uploadProgressQuery),
+      return await temporal.call(
+        () => client.workflow.getHandle(uploadWorkflowId(uploadId)).query(uploadProgressQuery),
+        LIVE_PROGRESS_DEADLINE_MS,
       );
     } catch {
       return { ...(await committedProgress(db, uploadId)), chunksFailed: 0 };

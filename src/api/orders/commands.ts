@@ -1,0 +1,86 @@
+/**
+ * Parsed request bodies turned into commands: amounts and cards checked against the order's currency by
+ * src/domain, and a hash of each request's meaning, so a retry is recognised and a different body under
+ * the same ID is not. Pure functions; nothing here touches the database.
+ */
+import { createHash } from 'node:crypto';
+import { validateCard, type ValidatedCard } from '../../domain/cards';
+import { isValidId } from '../../domain/ids';
+import { parseAmount } from '../../domain/money';
+import { Problem } from '../http/problem';
+import type { CreateOrderBody, CreatePaymentBody } from './schemas';
+
+export interface CreateOrderCommand {
+  orderId: string | undefined;
+  amount: number;
+  currency: string;
+  customer: { id?: string; email?: string; name?: string };
+  paymentDeadlineMs: number;
+  requestHash: string;
+}
+
+export interface PaymentCommand {
+  paymentId: string | undefined;
+  amount: number;
+  card: ValidatedCard;
+  requestHash: string;
+}
+
+export function invalid(detail: string, extensions: Record<string, unknown> = {}): Problem {
+  return new Problem(422, 'Unprocessable Content', detail, extensions);
+}
+
+export function createOrderCommand(body: CreateOrderBody, defaultDeadlineMs: number): CreateOrderCommand {
+  const { orderId, currency, customer = {} } = body;
+  const amount = parseAmount(body.amount, currency);
+  const paymentDeadlineMs = body.paymentDeadline ?? defaultDeadlineMs;
+  return {
+    orderId,
+    amount,
+    currency,
+    customer,
+    paymentDeadlineMs,
+    requestHash: hashOf({ orderId, amount, currency, customer, paymentDeadlineMs }),
+  };
+}
+
+/** Completes a payment once the order's currency is known; the CVC is checked here and then dropped. */
+export function paymentCommand(body: CreatePaymentBody, currency: string, now: Date): PaymentCommand {
+  const amount = parseAmount(body.amount, currency);
+  const { number, expMonth, expYear, cvc } = body.method;
+  const card = validateCard({ number, expMonth, expYear, cvc }, now);
+  // The full card number stays out of the hash: a hash of a card number can be reversed by brute force.
+  const requestHash = hashOf({
+    paymentId: body.paymentId,
+    amount,
+    card: {
+      brand: card.masked.brand,
+      last4: card.masked.last4,
+      expMonth: card.expMonth,
+      expYear: card.expYear,
+    },
+  });
+  return { paymentId: body.paymentId, amount, card, requestHash };
+}
+
+export function encodeCursor(createdAt: Date, orderId: string): string {
+  return Buffer.from(JSON.stringify([createdAt.toISOString(), orderId])).toString('base64url');
+}
+
+/** The position a cursor of this API names; undefined for anything else. */
+export function decodeCursor(cursor: string): { createdAt: Date; orderId: string } | undefined {
+  try {
+    const [createdAt, orderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const date = new Date(String(createdAt));
+    if (typeof orderId === 'string' && isValidId(orderId) && !Number.isNaN(date.getTime())) {
+      return { createdAt: date, orderId };
+    }
+  } catch {
+    // not a cursor of ours
+  }
+  return undefined;
+}
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
