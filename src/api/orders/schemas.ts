@@ -6,7 +6,7 @@
 import { CARD_BRANDS, CARD_NUMBER_RULE } from '../../domain/cards';
 import { parseIsoDuration } from '../../domain/durations';
 import { ORDER_STATUSES, PAYMENT_STATUSES } from '../../domain/orders/order-state';
-import type { PaymentMethod } from '../../domain/uploads/import-rows';
+import type { PaymentMethod } from '../../domain/uploads/rows';
 import { ROLES } from '../auth/api-keys';
 import { apiRoute } from '../http/route';
 import {
