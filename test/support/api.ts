@@ -48,6 +48,8 @@ export async function startTestApi(
     taskQueue?: string;
     cipher?: FieldCipher;
     fingerprinter?: CardFingerprinter;
+    /** Default: a free one. */
+    port?: number;
   },
   env: Record<string, string> = {},
 ): Promise<TestApi> {
@@ -71,7 +73,7 @@ export async function startTestApi(
     payloadKeys: testPayloadKeyRing,
   });
   return {
-    ...(await listen(app, config)),
+    ...(await listen(app, config, deps.port)),
     config,
     keys: TEST_API_KEYS,
     headers: authHeaders,

@@ -53,7 +53,7 @@ import {
   type ListOrdersQuery,
   type PaymentCommandDraft,
 } from './requests';
-import { orderView, paymentView } from './views';
+import { orderView, orderWorkflowLabels, paymentView } from './views';
 
 export interface OrderServiceDeps {
   db: Db;
@@ -102,8 +102,7 @@ export function createOrderService(deps: OrderServiceDeps) {
       { key: ORDER_STATUS, value: 'PENDING' },
       ...(order.customer_id ? [{ key: CUSTOMER_ID, value: order.customer_id }] : []),
     ],
-    memo: { currency: order.currency, amount: order.order_amount },
-    staticSummary: `Order ${order.order_id}: ${formatAmount(parseDbDecimal(order.order_amount, order.currency), order.currency)} ${order.currency}`,
+    ...orderWorkflowLabels(order),
   });
 
   /** An order outside the caller's scope is answered exactly like one that does not exist. */
