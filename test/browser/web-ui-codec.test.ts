@@ -29,17 +29,16 @@ describe('Web UI decoding in a real browser', () => {
 
   beforeAll(async () => {
     const chromium = await ensureChromiumInstalled((line) => process.stderr.write(`[chromium] ${line}\n`));
-    [stack, browser] = await Promise.all([
-      startTestStack({}, { webUi: true }),
-      puppeteer.launch({
-        executablePath: chromium,
-        headless: true,
-        // Chromium refuses to run as root with its sandbox on.
-        args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-        timeout: STEP_TIMEOUT_MS,
-        protocolTimeout: STEP_TIMEOUT_MS,
-      }),
-    ]);
+    // One after the other, so that whichever started is stopped in afterAll should the other fail.
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      // Chromium refuses to run as root with its sandbox on.
+      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+      timeout: STEP_TIMEOUT_MS,
+      protocolTimeout: STEP_TIMEOUT_MS,
+    });
+    stack = await startTestStack({}, { webUi: true });
     webUi = stack.webUi!;
     apiUrl = new URL(webUi.codecEndpoint).origin;
   });
@@ -187,7 +186,10 @@ describe('Web UI decoding in a real browser', () => {
     });
 
     afterAll(async () => {
-      await new Promise<void>((resolve) => site?.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        site?.close(() => resolve());
+        site?.closeAllConnections(); // the browser's keep-alive connections
+      });
     });
 
     it.each([
