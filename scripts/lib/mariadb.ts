@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
+import { installDebianPackages, SYSTEM_DIRS } from './apt';
 import { findExecutable, forwardLines, run } from './process';
 
 /** A project-local MariaDB: its own data folder and port, root over the unix socket only, an app user on TCP. */
@@ -14,8 +15,6 @@ export interface LocalMariaDbOptions {
   database: string;
   log: (line: string) => void;
 }
-
-const SEARCH_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
 
 export async function isDatabaseReachable(url: string, timeoutMs = 2000): Promise<boolean> {
   try {
@@ -29,21 +28,12 @@ export async function isDatabaseReachable(url: string, timeoutMs = 2000): Promis
 
 /** Installs Debian's mariadb-server when the server binary is missing. */
 export async function ensureMariaDbInstalled(log: (line: string) => void): Promise<void> {
-  if (findExecutable(['mariadbd', 'mysqld'], SEARCH_DIRS)) return;
-  const asRoot = process.getuid?.() === 0;
-  const sudo = asRoot ? [] : findExecutable(['sudo'], SEARCH_DIRS) ? ['sudo'] : undefined;
-  if (!findExecutable(['apt-get'], SEARCH_DIRS) || !sudo) {
-    throw new Error(
-      'MariaDB is not installed. Install it (Debian/Ubuntu: apt-get install mariadb-server) or set DATABASE_URL.',
-    );
-  }
-  log('installing mariadb-server with apt-get (once)');
-  const apt = (...args: string[]) => {
-    const [command, ...rest] = [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args];
-    return run(command!, rest, { log });
-  };
-  await apt('update', '-q');
-  await apt('install', '-y', '-q', '--no-install-recommends', 'mariadb-server', 'mariadb-client');
+  if (findExecutable(['mariadbd', 'mysqld'], SYSTEM_DIRS)) return;
+  await installDebianPackages(
+    ['mariadb-server', 'mariadb-client'],
+    'MariaDB is not installed. Install it (Debian/Ubuntu: apt-get install mariadb-server) or set DATABASE_URL.',
+    log,
+  );
 }
 
 /**
@@ -52,8 +42,8 @@ export async function ensureMariaDbInstalled(log: (line: string) => void): Promi
  */
 export async function startLocalMariaDb(options: LocalMariaDbOptions): Promise<ChildProcess> {
   const { dataDir, port, log } = options;
-  const server = findExecutable(['mariadbd', 'mysqld'], SEARCH_DIRS);
-  const installDb = findExecutable(['mariadb-install-db', 'mysql_install_db'], SEARCH_DIRS);
+  const server = findExecutable(['mariadbd', 'mysqld'], SYSTEM_DIRS);
+  const installDb = findExecutable(['mariadb-install-db', 'mysql_install_db'], SYSTEM_DIRS);
   if (!server || !installDb)
     throw new Error('MariaDB is not installed (mariadbd and mariadb-install-db are needed)');
 
@@ -136,7 +126,7 @@ async function provisionAppUser(
 }
 
 async function rootSql(socket: string, sql: string): Promise<void> {
-  const client = findExecutable(['mariadb', 'mysql'], SEARCH_DIRS);
+  const client = findExecutable(['mariadb', 'mysql'], SYSTEM_DIRS);
   if (!client) throw new Error('the mariadb client is not installed');
   await run(client, ['--no-defaults', `--socket=${socket}`, '-u', 'root', '-e', sql]);
 }

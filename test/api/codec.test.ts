@@ -170,13 +170,12 @@ describe('codec server', () => {
       expect(anonymous.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
     });
 
-    it('refuses requests from other origins, even with an operator key', async () => {
-      const response = await codec('decode', plainPayloads(), {
-        ...api.headers('operator'),
-        origin: 'http://evil.example',
-      });
-      expect(response.status).toBe(403);
-      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    it('refuses requests from other origins, an opaque one included, even with an operator key', async () => {
+      for (const origin of ['http://evil.example', 'null']) {
+        const response = await codec('decode', plainPayloads(), { ...api.headers('operator'), origin });
+        expect(response.status).toBe(403);
+        expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      }
     });
   });
 
@@ -193,7 +192,11 @@ describe('codec server', () => {
       const response = await fetch(`${api.baseUrl}/codec/session`);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await response.text()).toContain('<form method="post" action="/codec/session">');
+      // Under the API's no-referrer, a browser would post the form with `Origin: null`, which is refused.
+      expect(response.headers.get('referrer-policy')).toBe('same-origin');
+      const page = await response.text();
+      expect(page).toContain('<form method="post" action="/codec/session">');
+      expect(page).toContain(`<code>${api.baseUrl}/codec</code>`);
     });
 
     it('sets a codec-only HttpOnly cookie for an operator key, which the codec endpoints accept', async () => {
@@ -233,13 +236,19 @@ describe('codec server', () => {
       expect(response.headers.get('set-cookie')).toBeNull();
     });
 
-    it('refuses a login posted from another origin', async () => {
+    it.each([
+      ['another origin', 'http://evil.example'],
+      ['an opaque origin (a sandboxed or no-referrer page)', 'null'],
+    ])('refuses a login posted from %s', async (_name, origin) => {
       const response = await fetch(`${api.baseUrl}/codec/session`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
         body: new URLSearchParams({ key: api.keys.operator }).toString(),
       });
       expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({
+        detail: `origin ${origin} may not call the codec server`,
+      });
       expect(response.headers.get('set-cookie')).toBeNull();
     });
   });

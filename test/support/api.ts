@@ -52,6 +52,8 @@ export async function startTestApi(
     taskQueue?: string;
     cipher?: FieldCipher;
     fingerprinter?: CardFingerprinter;
+    /** Default: a free one. */
+    port?: number;
   },
   env: Record<string, string> = {},
 ): Promise<TestApi> {
@@ -76,7 +78,7 @@ export async function startTestApi(
   });
   app.middleware.unshift(checkAgainstSpec);
   return {
-    ...(await listen(app, config)),
+    ...(await listen(app, config, deps.port)),
     config,
     keys: TEST_API_KEYS,
     headers: authHeaders,

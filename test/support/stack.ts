@@ -6,9 +6,10 @@ import { createSimulatedGateway, type SimulatedGateway } from '../../src/activit
 import type { CardFingerprinter } from '../../src/crypto/card-fingerprint';
 import type { FieldCipher } from '../../src/crypto/field-cipher';
 import { startTestApi, type TestApi } from './api';
+import { freePort } from './http';
 import { createTestDatabase, type TestDatabase } from './db';
 import { testCipher, testFingerprinter } from './orders';
-import { createDevServerEnv, testDataConverter } from './temporal';
+import { createDevServerEnv, testDataConverter, type DevServerWebUi } from './temporal';
 
 /** The whole stack in one test file: real dev server, real MariaDB, a real worker and the real API. */
 export interface TestStack {
@@ -18,14 +19,33 @@ export interface TestStack {
   gateway: SimulatedGateway;
   cipher: FieldCipher;
   fingerprinter: CardFingerprinter;
+  /** With `webUi`: the dev server's Web UI, and the codec endpoint it uses (the API, named as a browser names it). */
+  webUi?: { url: string; codecEndpoint: string };
   /** Another API on this stack with other settings (close it yourself); `taskQueue` overrides the worker's. */
   startApi(env: Record<string, string>, options?: { taskQueue?: string }): Promise<TestApi>;
   stop(): Promise<void>;
 }
 
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+/**
+ * `webUi` also starts the dev server's Web UI, pointed at the API's codec server as `npm start` does; the
+ * ports are chosen up front because the UI is told the API's address before the API starts.
+ */
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { webUi?: boolean } = {},
+): Promise<TestStack> {
   const taskQueue = `durapay-${randomUUID()}`;
-  const [temporal, database] = await Promise.all([createDevServerEnv(), createTestDatabase()]);
+  let apiPort: number | undefined;
+  let webUi: TestStack['webUi'];
+  let devServerUi: DevServerWebUi | undefined;
+  if (options.webUi) {
+    const uiPort = await freePort();
+    apiPort = await freePort();
+    webUi = { url: `http://localhost:${uiPort}`, codecEndpoint: `http://localhost:${apiPort}/codec` };
+    devServerUi = { port: uiPort, codecEndpoint: webUi.codecEndpoint };
+    env = { DURAPAY_CODEC_CORS_ORIGIN: webUi.url, ...env };
+  }
+  const [temporal, database] = await Promise.all([createDevServerEnv(devServerUi), createTestDatabase()]);
   const cipher = testCipher();
   const fingerprinter = testFingerprinter();
   const gateway = createSimulatedGateway();
@@ -37,22 +57,24 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     activities: createActivities({ db: database.db, cipher, fingerprinter, gateway }),
   });
   const running = worker.run();
-  const startApi = (apiEnv: Record<string, string>, options: { taskQueue?: string } = {}) =>
+  const startApi = (apiEnv: Record<string, string>, apiOptions: { taskQueue?: string; port?: number } = {}) =>
     startTestApi(
       {
         db: database.db,
         connection: temporal.connection,
-        taskQueue: options.taskQueue ?? taskQueue,
+        taskQueue: apiOptions.taskQueue ?? taskQueue,
         cipher,
         fingerprinter,
+        port: apiOptions.port,
       },
       apiEnv,
     );
-  const api = await startApi(env);
+  const api = await startApi(env, { port: apiPort });
   return {
     env: temporal,
     database,
     api,
+    webUi,
     startApi,
     gateway,
     cipher,

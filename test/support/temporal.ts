@@ -37,12 +37,28 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** The real Temporal dev server (`temporal server start-dev`) on free ports, with our search attributes. */
-export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/** Where the dev server's Web UI listens, and the codec endpoint it is configured with (as `npm start` does). */
+export interface DevServerWebUi {
+  port: number;
+  codecEndpoint: string;
+}
+
+/**
+ * The real Temporal dev server (`temporal server start-dev`) on free ports, with our search attributes;
+ * without a Web UI unless `webUi` says where.
+ */
+export function createDevServerEnv(webUi?: DevServerWebUi): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },
       searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
+      ...(webUi && {
+        ui: true,
+        uiPort: webUi.port,
+        // The UI's history reads log a warning each.
+        log: { format: 'pretty', level: 'error' },
+        extraArgs: ['--ui-codec-endpoint', webUi.codecEndpoint],
+      }),
     },
     client: { dataConverter: testDataConverter },
   });

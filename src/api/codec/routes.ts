@@ -37,8 +37,8 @@ export function codecRoutes({ config, apiKeys, payloadKeys }: CodecRoutesDeps): 
   const cors: Middleware = async (ctx, next) => {
     ctx.vary('Origin');
     const origin = ctx.get('Origin');
-    // Browsers send Origin on every cross-origin POST: anything but the Web UI (or this API's own login
-    // form) is refused before it can use an operator's cookie.
+    // Browsers send Origin on every POST: anything but the Web UI (or this API's own login form) is refused
+    // before it can use an operator's cookie, `null` included (what a sandboxed or no-referrer page sends).
     if (origin && origin !== allowedOrigin && origin !== `${ctx.protocol}://${ctx.host}`) {
       throw new Problem(403, 'Forbidden', `origin ${origin} may not call the codec server`);
     }
@@ -107,7 +107,7 @@ export function codecRoutes({ config, apiKeys, payloadKeys }: CodecRoutesDeps): 
   );
 
   router.get('/session', (ctx) => {
-    htmlPage(ctx, LOGIN_FORM);
+    htmlPage(ctx, LOGIN_FORM + webUiSteps(ctx));
   });
   router.post('/session', cors, async (ctx) => {
     const form = ctx.request.is('application/x-www-form-urlencoded');
@@ -127,7 +127,7 @@ export function codecRoutes({ config, apiKeys, payloadKeys }: CodecRoutesDeps): 
     if (form) {
       htmlPage(
         ctx,
-        `<p>Signed in as ${principal.id} until ${expiresAt.toISOString()}. The Temporal Web UI can now decode payloads.</p>`,
+        `<p>Signed in as ${escapeHtml(principal.id)} until ${expiresAt.toISOString()}.</p>${webUiSteps(ctx)}`,
       );
     } else {
       ctx.status = 204;
@@ -194,6 +194,10 @@ function htmlPage(ctx: Context, body: string): void {
     'Content-Security-Policy',
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
   );
+  // Under the API-wide no-referrer, a browser posts the login form with `Origin: null`, which the origin
+  // check must refuse (any sandboxed or no-referrer page can send it). same-origin sends the real Origin
+  // to this server only, and these pages link nowhere else.
+  ctx.set('Referrer-Policy', 'same-origin');
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>durapay codec server</title>
@@ -201,9 +205,23 @@ function htmlPage(ctx: Context, body: string): void {
 <body><h1>durapay codec server</h1>${body}</body></html>`;
 }
 
-const LOGIN_FORM = `<p>Sign in with an operator API key so the Temporal Web UI can decode payloads.
-Then enable "Include cross-origin credentials" in the Web UI's codec server settings.</p>
+const LOGIN_FORM = `<p>Sign in with an operator API key so the Temporal Web UI can decode payloads.</p>
 <form method="post" action="/codec/session">
 <p><label>Operator API key <input name="key" type="password" autocomplete="off" required></label></p>
 <p><button type="submit">Sign in</button></p>
 </form>`;
+
+/**
+ * `temporal server start-dev` cannot turn on credentials for its cluster-level codec endpoint, so an operator
+ * sets a browser endpoint that sends the cookie (Web UI 2.54). It starts empty, hence the URL here.
+ */
+function webUiSteps(ctx: Context): string {
+  const endpoint = escapeHtml(`${ctx.protocol}://${ctx.host}/codec`);
+  return `<p>In the Temporal Web UI, open the Codec Server settings (top bar), choose
+"Use my browser setting and ignore Cluster-level setting", enter <code>${endpoint}</code> as the
+browser endpoint, turn on "Include cross-origin credentials", apply and reload the page.</p>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}

@@ -47,7 +47,7 @@ import { Problem } from '../http/problem';
 import type { TemporalCalls } from '../http/temporal';
 import { encodeCursor, invalid, paymentCommand, type CreateOrderCommand } from './commands';
 import type { CancelAccepted, CreatePaymentBody, ListOrdersQuery, Order, Payment } from './schemas';
-import { orderView, paymentView } from './views';
+import { orderView, orderWorkflowLabels, paymentView } from './views';
 
 export interface OrderServiceDeps {
   db: Db;
@@ -89,8 +89,7 @@ export function createOrderService(deps: OrderServiceDeps) {
       { key: ORDER_STATUS, value: 'PENDING' },
       ...(order.customer_id ? [{ key: CUSTOMER_ID, value: order.customer_id }] : []),
     ],
-    memo: { currency: order.currency, amount: order.order_amount },
-    staticSummary: `Order ${order.order_id}: ${formatAmount(parseDbDecimal(order.order_amount, order.currency), order.currency)} ${order.currency}`,
+    ...orderWorkflowLabels(order),
   });
 
   /** An order outside the caller's scope is answered exactly like one that does not exist. */

@@ -1,8 +1,11 @@
-/** Response bodies, typed by their schemas: amounts as decimal strings in the major unit, cards only as brand and last 4. */
+/**
+ * What clients and operators read of an order: response bodies typed by their schemas, and its workflow's
+ * memo and summary in the Web UI. Amounts as decimal strings in the major unit, cards only as brand and last 4.
+ */
 import type { OrderRow, PaymentRow } from '../../db/orders';
 import type { CardBrand } from '../../domain/cards';
 import type { CurrencyCode } from '../../domain/currencies';
-import { formatAmount, parseDbDecimal } from '../../domain/money';
+import { formatAmount, formatDbDecimal, parseDbDecimal } from '../../domain/money';
 import type { Order, Payment } from './schemas';
 
 export function orderView(order: OrderRow, payments?: PaymentRow[]): Order {
@@ -38,5 +41,14 @@ export function paymentView(payment: PaymentRow, currency: string): Payment {
     ...(payment.failure_reason === null ? {} : { failureReason: payment.failure_reason }),
     createdAt: payment.created_at.toISOString(),
     updatedAt: payment.updated_at.toISOString(),
+  };
+}
+
+/** The memo and summary of an order's workflow: the amount as the API shows it ("125.50", not the column's "125.5000"). */
+export function orderWorkflowLabels(order: OrderRow) {
+  const amount = formatDbDecimal(order.order_amount, order.currency);
+  return {
+    memo: { currency: order.currency, amount },
+    staticSummary: `Order ${order.order_id}: ${amount} ${order.currency}`,
   };
 }
