@@ -1,8 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { ApiError, ConnectionError } from './client';
+import { ApiError } from './client';
 import { exportCommand } from './export';
 import { ordersCommand } from './orders';
-import { UsageError } from './settings';
 import { simulateCommand } from './simulate';
 import { uploadCommand, uploadsCommand } from './uploads';
 
@@ -31,22 +30,27 @@ export function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const cli = program().exitOverride();
   try {
-    await program().exitOverride().parseAsync(argv);
+    await cli.parseAsync(argv);
   } catch (error) {
-    process.exitCode = reportError(error);
+    process.exitCode = reportError(error, cli.opts<{ json?: boolean }>().json === true);
   }
 }
 
-/** One line on stderr saying what went wrong and, for the API's refusals, its status and detail. */
-function reportError(error: unknown): number {
+/**
+ * What went wrong, on stderr: one line, or with --json one JSON object. A refusal of the API carries its
+ * status and problem detail.
+ */
+function reportError(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) return error.exitCode;
-  if (error instanceof ApiError) {
-    process.stderr.write(`durapay: the API answered ${error.message}\n`);
-  } else if (error instanceof ConnectionError || error instanceof UsageError || error instanceof Error) {
-    process.stderr.write(`durapay: ${error.message}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    const problem =
+      error instanceof ApiError ? { status: error.status, title: error.title, detail: error.detail } : {};
+    process.stderr.write(`${JSON.stringify({ error: message, ...problem })}\n`);
   } else {
-    process.stderr.write(`durapay: ${String(error)}\n`);
+    process.stderr.write(`durapay: ${error instanceof ApiError ? 'the API answered ' : ''}${message}\n`);
   }
   return 1;
 }

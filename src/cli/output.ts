@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import { Format, SingleBar } from 'cli-progress';
 
 /**
  * Where a command's output goes. The result goes to stdout: JSON with --json, else plain lines. Progress
@@ -67,6 +67,9 @@ function barProgress(spec: ProgressSpec, stream: NodeJS.WriteStream): Progress {
     barCompleteChar: '█',
     barIncompleteChar: '░',
     hideCursor: true,
+    // Before anything has moved the ETA is unknown: cli-progress then passes "INF" or "NULL".
+    formatTime: (time, options, roundTo) =>
+      typeof time === 'number' ? Format.TimeFormat(time, options, roundTo) : '?',
     etaBuffer: 20,
     fps: 5,
   });
@@ -103,7 +106,7 @@ function plainProgress(spec: ProgressSpec, stream: NodeJS.WriteStream): Progress
 }
 
 export function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** `n` per second over `ms`, rounded for reading. */

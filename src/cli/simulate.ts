@@ -132,6 +132,7 @@ export function simulateCommand(): Command {
           const finals: OrderView[] = [];
           const payments: PaymentView[] = [];
           let next = 0;
+          let done = 0;
           const customer = async () => {
             while (next < options.orders) {
               const index = next++;
@@ -151,7 +152,8 @@ export function simulateCommand(): Command {
                 if (!(error instanceof ApiError)) throw error;
                 stats.unexpected.push(`${orderId} (${scenario.name}): ${error.message}`);
               }
-              progress.update(finals.length, `${finals.length}/${options.orders} orders`);
+              done++;
+              progress.update(done, `${done}/${options.orders} orders`);
             }
           };
           try {
