@@ -72,8 +72,7 @@ export function createApiClient(settings: Settings, options: { maxSockets?: numb
     };
     return new Promise((resolve, reject) => {
       const request = transport.request(url, { method, headers, agent }, (response) => {
-        // The server may answer before the whole body is sent (413, 401): stop reading the file then.
-        options.stream?.unpipe(request);
+        // The server may answer before the whole body is sent (413, 401): stop sending then.
         if ((response.statusCode ?? 0) >= 400) options.stream?.destroy();
         resolve(response);
       });

@@ -74,13 +74,22 @@ function barProgress(spec: ProgressSpec, stream: NodeJS.WriteStream): Progress {
     fps: 5,
   });
   bar.start(spec.total ?? 1, 0, { details: '' });
+  // The bar hides the cursor: give it back on Ctrl-C.
+  const interrupted = () => {
+    bar.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   return {
     update(value, details, total) {
       if (total !== undefined && total !== bar.getTotal()) bar.setTotal(total);
       if (bounded) bar.update(value, { details });
       else bar.update({ details });
     },
-    stop: () => bar.stop(),
+    stop() {
+      process.off('SIGINT', interrupted);
+      bar.stop();
+    },
   };
 }
 

@@ -160,6 +160,8 @@ async function send(
     },
   });
   source.on('error', (error) => stream.destroy(error));
+  // Refused before the end (413, 401): stop reading the file.
+  stream.on('close', () => source.destroy());
   source.pipe(stream);
   try {
     const { body } = await api.json<Accepted>('POST', '/uploads', {

@@ -216,6 +216,24 @@ describe('the durapay CLI, run as a process against the real stack', () => {
     expect(imported).toMatchObject({ status: 'PENDING', amountPaid: '100.00' });
   });
 
+  it('stops sending a file the API refuses for its size, and prints why', async () => {
+    const small = await stack.startApi({ DURAPAY_MAX_UPLOAD: '1kb' });
+    try {
+      const file = path.join(scratch, 'big.csv');
+      const header = fs.readFileSync(FIXTURE_CSV, 'utf8').split('\n')[0];
+      const rows = Array.from(
+        { length: 20_000 },
+        (_, i) => `BIG-${i},10.00,USD,PENDING,2026-03-05T10:00:00Z,,,,,,`,
+      );
+      fs.writeFileSync(file, `${header}\n${rows.join('\n')}\n`);
+      const run = await durapay(['upload', file, '--wait'], 'operator', { DURAPAY_URL: small.baseUrl });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/durapay: the API answered 413 .*: /);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('lists uploads, or says clearly that this API cannot yet', async () => {
     const routeExists = (
       await fetch(`${stack.api.baseUrl}/uploads`, { headers: stack.api.headers('operator') })
