@@ -11,7 +11,6 @@ export class ApiError extends Error {
     readonly status: number,
     readonly title: string,
     readonly detail: string | undefined,
-    readonly body: unknown,
   ) {
     super(`${status} ${title}${detail ? `: ${detail}` : ''}`);
   }
@@ -88,10 +87,11 @@ export function createApiClient(settings: Settings, options: { maxSockets?: numb
 
   async function call<T>(method: string, path: string, options: RequestOptions): Promise<JsonResponse<T>> {
     const response = await send(method, path, options);
-    const text = await readText(response, baseUrl);
-    const type = response.headers['content-type'] ?? '';
-    const body = /json/.test(type) && text !== '' ? (JSON.parse(text) as T) : (text as T);
-    return { status: response.statusCode ?? 0, headers: response.headers, body };
+    return {
+      status: response.statusCode ?? 0,
+      headers: response.headers,
+      body: (await readBody(response, baseUrl)) as T,
+    };
   }
 
   return {
@@ -120,11 +120,18 @@ export function apiErrorOf(response: JsonResponse): ApiError {
       : typeof response.body === 'string' && response.body !== ''
         ? response.body.slice(0, 500)
         : undefined;
-  return new ApiError(response.status, title, detail, response.body);
+  return new ApiError(response.status, title, detail);
 }
 
-/** A response body as text; a response cut off before its end is an error, never a short body. */
-export async function readText(response: IncomingMessage, baseUrl: URL): Promise<string> {
+/** A response body, parsed when it is JSON; a response cut off before its end is an error, never a short body. */
+export async function readBody(response: IncomingMessage, baseUrl: URL): Promise<unknown> {
+  const text = await readText(response, baseUrl);
+  return /json/.test(response.headers['content-type'] ?? '') && text !== ''
+    ? (JSON.parse(text) as unknown)
+    : text;
+}
+
+async function readText(response: IncomingMessage, baseUrl: URL): Promise<string> {
   response.setEncoding('utf8');
   let text = '';
   try {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { apiErrorOf, readText, type ApiClient, type RequestOptions } from './client';
+import { apiErrorOf, readBody, type ApiClient, type RequestOptions } from './client';
 import { megabytes, perSecond, type Output } from './output';
 
 export type DownloadFormat = 'csv' | 'xml';
@@ -32,14 +32,9 @@ export async function download(
 ): Promise<Download> {
   const started = Date.now();
   const response = await api.send('GET', path, options);
-  if ((response.statusCode ?? 0) >= 400) {
-    const text = await readText(response, api.baseUrl);
-    const type = response.headers['content-type'] ?? '';
-    throw apiErrorOf({
-      status: response.statusCode ?? 0,
-      headers: response.headers,
-      body: /json/.test(type) ? (JSON.parse(text) as unknown) : text,
-    });
+  const status = response.statusCode ?? 0;
+  if (status >= 400) {
+    throw apiErrorOf({ status, headers: response.headers, body: await readBody(response, api.baseUrl) });
   }
   const counter = rowCounter(options.format);
   const progress = options.out.progress({ label: options.label });
@@ -57,12 +52,17 @@ export async function download(
     },
   });
   const partial = `${options.file}.part`;
+  // Opened before the first byte, so a path that cannot be written fails as such, not as a cut-off.
+  const output = (await fs.promises.open(partial, 'w')).createWriteStream();
   try {
-    await pipeline(response, counting, fs.createWriteStream(partial));
+    await pipeline(response, counting, output);
     if (!counter.complete()) throw new Error(`the ${options.format.toUpperCase()} document ends mid-record`);
   } catch (error) {
     progress.stop();
     await fs.promises.rm(partial, { force: true });
+    if ((error as NodeJS.ErrnoException).syscall === 'write') {
+      throw new Error(`cannot write ${partial}: ${(error as Error).message}`, { cause: error });
+    }
     throw new TruncatedDownloadError(
       `the download was cut off after ${counter.rows()} rows (${megabytes(bytes)}): ${(error as Error).message}. ` +
         `The server failed mid-stream; nothing was written to ${options.file}. Try again.`,

@@ -307,6 +307,14 @@ describe('the durapay CLI, run as a process against the real stack', () => {
       expect.arrayContaining(['ORD-1001', 'ORD-1005', 'TTY-29']),
     );
 
+    const nowhere = await durapay(
+      ['export', '--format', 'csv', '-o', path.join(scratch, 'no-dir', 'x.csv')],
+      'operator',
+    );
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toContain('ENOENT');
+    expect(nowhere.stderr).not.toContain('cut off');
+
     const xmlFile = path.join(scratch, 'export.xml');
     const xml = json(
       await durapay(
