@@ -9,6 +9,7 @@ import { startTestStack, type TestStack } from '../support/stack';
 
 const BIN = path.resolve(__dirname, '../../bin/durapay.js');
 const FIXTURE_CSV = path.resolve(__dirname, 'fixtures/orders.csv');
+const FIXTURE_XML = path.resolve(__dirname, 'fixtures/orders.xml');
 const CARD = ['--card', '4242424242424242', '--exp', '12/2030', '--cvc', '123'];
 
 interface Run {
@@ -17,6 +18,7 @@ interface Run {
   stderr: string;
 }
 
+// The tests run in order on one stack and build on each other: the exports find what the tests before them made.
 describe('the durapay CLI, run as a process against the real stack', () => {
   let stack: TestStack;
   let scratch: string;
@@ -214,6 +216,18 @@ describe('the durapay CLI, run as a process against the real stack', () => {
 
     const imported = json(await durapay(['--json', 'orders', 'get', 'ORD-1002'], 'operator'));
     expect(imported).toMatchObject({ status: 'PENDING', amountPaid: '100.00' });
+  });
+
+  it('uploads an XML file without waiting, then follows it to the end', async () => {
+    const accepted = json(await durapay(['--json', 'upload', FIXTURE_XML], 'operator'));
+    expect(accepted).toMatchObject({ uploadId: expect.any(String), duplicate: false });
+    const final = json(await durapay(['--json', 'uploads', 'get', accepted.uploadId, '--wait'], 'operator'));
+    expect(final).toMatchObject({
+      uploadId: accepted.uploadId,
+      status: 'COMPLETED',
+      format: 'xml',
+      rowsRejected: 0,
+    });
   });
 
   it('stops sending a file the API refuses for its size, and prints why', async () => {
