@@ -150,12 +150,15 @@ async function send(
   const progress = out.progress({ label: 'sending  ', total: size });
   const started = Date.now();
   let sent = 0;
+  const show = () => {
+    const rate = perSecond(sent, Date.now() - started) / 1e6;
+    progress.update(sent, `${megabytes(sent)} of ${megabytes(size)} | ${rate.toFixed(1)} MB/s`);
+  };
   const source = fs.createReadStream(file);
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       sent += chunk.length;
-      const rate = perSecond(sent, Date.now() - started) / 1e6;
-      progress.update(sent, `${megabytes(sent)} of ${megabytes(size)} | ${rate.toFixed(1)} MB/s`);
+      show();
       callback(null, chunk);
     },
   });
@@ -169,6 +172,8 @@ async function send(
       headers: { 'content-type': contentType, 'content-length': size },
       stream,
     });
+    // The last bytes sit in socket buffers until the API has staged them: the rate counts until its answer.
+    show();
     return body;
   } finally {
     progress.stop();
