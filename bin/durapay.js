@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-/* global __dirname, process */
+/* global process */
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS, so that tsx is registered before the TypeScript loads */
 // From a clone the CLI runs from its TypeScript source through tsx (a development dependency), so no build
 // step is needed. Where tsx is not installed (npm install --omit=dev), it runs what `npm run build` compiled.
