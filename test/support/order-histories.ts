@@ -184,7 +184,10 @@ async function signalPayment(
 }
 
 /** Until the workflow waits with nothing in flight (no workflow task, no activity) and `accept` holds. */
-async function settled(handle: WorkflowHandle, accept: (snapshot: OrderSnapshot) => boolean = () => true) {
+export async function settled(
+  handle: WorkflowHandle,
+  accept: (snapshot: OrderSnapshot) => boolean = () => true,
+) {
   await eventually(
     async () => {
       const { raw } = await handle.describe();
