@@ -70,8 +70,9 @@ const { chargePayment } = proxyActivities<OrderActivities>({
 
 /**
  * Gates the cheaper command sequence: read-model writes as local activities, one deadline timer per run and
- * one search-attribute upsert per status change. One patch for the three, since each patch marker is a
- * history event of its own. Runs recorded before it keep their commands.
+ * one search-attribute upsert per status change. One patch for the three, since each patch costs a paid order
+ * two history events (its marker and the TemporalChangeVersion upsert the SDK adds). Runs recorded before it
+ * keep their commands.
  */
 const LEAN_COMMANDS_PATCH = 'order-local-writes-one-deadline-timer-one-upsert';
 /** Gates refusing attempts whose turn comes after the deadline; earlier code charged them. */
