@@ -16,12 +16,21 @@ const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).
 const isPayload = (value: object): value is Payload =>
   'metadata' in value && (value as Payload).metadata?.encoding instanceof Uint8Array;
 
-/** Every payload in a raw history, by path, except search attributes, which Temporal must index in clear. */
+const SDK_MARKER_DATA = new Set(['patch-data', 'data']);
+
+/**
+ * Every payload in a raw history, by path, except search attributes, which Temporal must index in clear, and
+ * the bookkeeping the SDK writes itself on markers: a patch's name, a local activity's type, attempt and times
+ * (the local activity's result is a payload like any other, and checked).
+ */
 function payloadsIn(value: unknown, path = 'history'): Found[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return [];
   if (isPayload(value)) return [{ path, payload: value }];
   return Object.entries(value).flatMap(([key, child]) =>
-    key === 'searchAttributes' ? [] : payloadsIn(child, `${path}.${key}`),
+    key === 'searchAttributes' ||
+    (path.endsWith('markerRecordedEventAttributes.details') && SDK_MARKER_DATA.has(key))
+      ? []
+      : payloadsIn(child, `${path}.${key}`),
   );
 }
 
@@ -95,6 +104,7 @@ describe('Temporal history encryption', () => {
     expect(paths).toMatch(/workflowExecutionStartedEventAttributes\.memo/);
     expect(paths).toMatch(/userMetadata\.summary/);
     expect(paths).toMatch(/activityTaskCompletedEventAttributes\.result/);
+    expect(paths).toMatch(/markerRecordedEventAttributes\.details\.result/);
     expect(paths).toMatch(/failure\.encodedAttributes/);
     for (const { path, payload } of payloads) {
       expect({ path, encoding: text(payload.metadata!.encoding) }).toEqual({

@@ -6,7 +6,7 @@
  *      └ ──deadline───────▶ EXPIRED
  *
  * Invariants: amountPaid never exceeds amount; each paymentId is applied at most once; only a PENDING
- * order takes payments.
+ * order takes payments, and none once its payment deadline has passed.
  */
 import { DomainError } from '../errors';
 
@@ -20,7 +20,7 @@ export const isOrderStatus = (text: string): text is OrderStatus =>
 export const isPaymentStatus = (text: string): text is PaymentStatus =>
   (PAYMENT_STATUSES as readonly string[]).includes(text);
 
-export type RefusalReason = 'amount_exceeds_due' | 'order_not_pending';
+export type RefusalReason = 'amount_exceeds_due' | 'order_not_pending' | 'deadline_passed';
 
 export interface PaymentAttempt {
   paymentId: string;
@@ -61,11 +61,20 @@ export type AttemptDecision =
   | { kind: 'refuse'; reason: RefusalReason; message: string }
   | { kind: 'charge' };
 
+export interface AttemptContext {
+  /** The payment deadline has passed: nothing may start charging any more. */
+  deadlinePassed?: boolean;
+}
+
 /** What to do with an attempt when its turn comes. */
-export function decideAttempt(order: OrderState, attempt: PaymentAttempt): AttemptDecision {
+export function decideAttempt(
+  order: OrderState,
+  attempt: PaymentAttempt,
+  context: AttemptContext = {},
+): AttemptDecision {
   const previous = order.payments.find((payment) => payment.paymentId === attempt.paymentId);
   if (previous) return { kind: 'duplicate', previous };
-  const refusal = refusalFor(order, attempt);
+  const refusal = refusalFor(order, attempt, context);
   return refusal ? { kind: 'refuse', ...refusal } : { kind: 'charge' };
 }
 
@@ -73,9 +82,16 @@ export function decideAttempt(order: OrderState, attempt: PaymentAttempt): Attem
 export function refusalFor(
   order: OrderState,
   attempt: PaymentAttempt,
+  context: AttemptContext = {},
 ): { reason: RefusalReason; message: string } | undefined {
   if (order.status !== 'PENDING') {
     return { reason: 'order_not_pending', message: `order ${order.orderId} is ${order.status}, not PENDING` };
+  }
+  if (context.deadlinePassed) {
+    return {
+      reason: 'deadline_passed',
+      message: `the payment deadline of order ${order.orderId} has passed`,
+    };
   }
   if (!Number.isSafeInteger(attempt.amount) || attempt.amount <= 0) {
     throw new DomainError('AMOUNT_NOT_POSITIVE', 'payment amount must be a positive number of minor units');

@@ -7,9 +7,11 @@
  * States: PENDING until the successful payments add up exactly to the amount (COMPLETED), the deadline passes
  *   (EXPIRED) or a cancel arrives (CANCELLED).
  * Guarantees: attempts run one at a time in arrival order, so racing attempts never overpay; a paymentId is
- *   applied once; an attempt in flight finishes before a cancel or the deadline takes effect, and queued
- *   attempts not yet started are refused once the order is final (a cancelled order is never charged);
- *   history stays bounded by continuing as new.
+ *   applied once; an attempt in flight finishes before a cancel or the deadline takes effect; no attempt
+ *   starts charging after the deadline (one whose turn comes later is refused as `deadline_passed` and the
+ *   order expires); queued attempts not yet started are refused once the order is final (a cancelled order is
+ *   never charged); the read model is written before an update is answered; history stays bounded by
+ *   continuing as new.
  */
 import {
   ActivityFailure,
@@ -17,8 +19,11 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -29,7 +34,9 @@ import {
   decideAttempt,
   outcomeOf,
   refusalFor,
+  type AttemptContext,
   type OrderState,
+  type OrderStatus,
   type PaymentAttempt,
   type PaymentOutcome,
   type PaymentSummary,
@@ -61,11 +68,32 @@ const { chargePayment } = proxyActivities<OrderActivities>({
   },
 });
 
-/** Read-model writes are idempotent, so they may retry until the database is back. */
-const { recordPaymentResult, recordOrderStatus } = proxyActivities<OrderActivities>({
+/**
+ * Gates the cheaper command sequence: read-model writes as local activities, one deadline timer per run and
+ * one search-attribute upsert per status change. One patch for the three, since each patch costs a paid order
+ * two history events (its marker and the TemporalChangeVersion upsert the SDK adds). Runs recorded before it
+ * keep their commands.
+ */
+const LEAN_COMMANDS_PATCH = 'order-local-writes-one-deadline-timer-one-upsert';
+/** Gates refusing attempts whose turn comes after the deadline; earlier code charged them. */
+const DEADLINE_REFUSAL_PATCH = 'order-refuse-attempts-after-deadline';
+
+/**
+ * Read-model writes are idempotent, so they retry until the database is back, with no overall timeout.
+ * Backoffs up to 10 s retry inside the workflow task; longer ones wait on a durable timer, so an outage of
+ * minutes neither fails the order nor holds one workflow task open throughout.
+ */
+const localReadModel = proxyLocalActivities<OrderActivities>({
+  startToCloseTimeout: '10s',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+/** The same writes as regular activities, as runs recorded before LEAN_COMMANDS_PATCH scheduled them. */
+const remoteReadModel = proxyActivities<OrderActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
+const readModel = () => (patched(LEAN_COMMANDS_PATCH) ? localReadModel : remoteReadModel);
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   let order: OrderState = {
@@ -109,17 +137,38 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     },
   );
 
+  let deadlineTimer: Promise<void> | undefined;
+  let deadlineReached = false;
+  const deadlinePassed = () => deadlineReached || Date.now() >= deadline;
+  /** Waits until an attempt or a cancel arrives (true) or the deadline passes (false). */
+  const waitForWork = async (): Promise<boolean> => {
+    const hasWork = () => queue.length > 0 || cancelRequested;
+    if (!patched(LEAN_COMMANDS_PATCH)) return condition(hasWork, Math.max(deadline - Date.now(), 1));
+    deadlineTimer ??= sleep(Math.max(deadline - Date.now(), 1)).then(() => void (deadlineReached = true));
+    await condition(() => hasWork() || deadlineReached);
+    return hasWork();
+  };
+
+  let publishedStatus = 'PENDING' as OrderStatus;
+  const publishStatus = (status: OrderStatus) => {
+    upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
+    publishedStatus = status;
+  };
+
   while (order.status === 'PENDING') {
-    const hasWork = await condition(
-      () => queue.length > 0 || cancelRequested,
-      Math.max(deadline - Date.now(), 1),
-    );
+    const hasWork = await waitForWork();
     if (cancelRequested) {
       order = closeOrder(order, 'CANCELLED');
     } else if (!hasWork) {
       order = closeOrder(order, 'EXPIRED');
+    } else if (deadlinePassed() && patched(DEADLINE_REFUSAL_PATCH)) {
+      // Attempts that queued while an earlier charge ran past the deadline are refused, never charged.
+      while (queue.length > 0) {
+        order = await processAttempt(order, queue.shift()!, publishStatus, { deadlinePassed: true });
+      }
+      order = closeOrder(order, 'EXPIRED');
     } else {
-      order = await processAttempt(order, queue.shift()!);
+      order = await processAttempt(order, queue.shift()!, publishStatus);
       attemptsThisRun += 1;
     }
 
@@ -138,19 +187,26 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     }
   }
 
-  if (order.status !== 'COMPLETED') await recordOrderStatus({ orderId: order.orderId, status: order.status });
-  upsertSearchAttributes([{ key: ORDER_STATUS, value: order.status }]);
+  if (order.status !== 'COMPLETED') {
+    await readModel().recordOrderStatus({ orderId: order.orderId, status: order.status });
+  }
+  if (!patched(LEAN_COMMANDS_PATCH) || publishedStatus !== order.status) publishStatus(order.status);
 
   // Attempts that arrive now are late: refuse each on the record, until no message is left unanswered.
   for (;;) {
-    while (queue.length > 0) order = await processAttempt(order, queue.shift()!);
+    while (queue.length > 0) order = await processAttempt(order, queue.shift()!, publishStatus);
     await condition(() => queue.length > 0 || allHandlersFinished());
     if (queue.length === 0) return order;
   }
 }
 
-async function processAttempt(order: OrderState, attempt: PaymentAttempt): Promise<OrderState> {
-  const decision = decideAttempt(order, attempt);
+async function processAttempt(
+  order: OrderState,
+  attempt: PaymentAttempt,
+  publishStatus: (status: OrderStatus) => void,
+  context: AttemptContext = {},
+): Promise<OrderState> {
+  const decision = decideAttempt(order, attempt, context);
   if (decision.kind === 'duplicate') return order;
 
   let result: PaymentSummary;
@@ -160,8 +216,8 @@ async function processAttempt(order: OrderState, attempt: PaymentAttempt): Promi
     result = await charge(order, attempt);
   }
   const next = applyPaymentResult(order, result);
-  await recordPaymentResult({ orderId: order.orderId, payment: result });
-  if (next.status !== order.status) upsertSearchAttributes([{ key: ORDER_STATUS, value: next.status }]);
+  await readModel().recordPaymentResult({ orderId: order.orderId, payment: result });
+  if (next.status !== order.status) publishStatus(next.status);
   return next;
 }
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createOrderActivities } from '../../../src/activities/orders';
+import { GatewayUnavailableError } from '../../../src/activities/orders/gateway';
 import {
   createSimulatedGateway,
   type SimulatedGateway,
@@ -21,6 +22,7 @@ import { orderWorkflow } from '../../../src/workflows/orders/order-workflow';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
 import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
+import { eventually } from '../../support/stack';
 import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 const CARDS = {
@@ -29,6 +31,8 @@ const CARDS = {
   declined: '4000000000000002',
   insufficientFunds: '4000000000009995',
   flaky: '4000000000000119',
+  /** Unavailable for the first minute of retries (see slowCardGateway). */
+  slow: '5105105105105100',
 };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -162,8 +166,10 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
       await pay(handle, orderId, 6_000, CARDS.visa);
       await pay(handle, orderId, 4_000, CARDS.visa);
       await pay(handle, orderId, 4_000, CARDS.mastercard);
-      await waitFor(async () => (await handle.query(orderSnapshotQuery)).attemptsProcessed === 3);
-      const live = await handle.query(orderSnapshotQuery);
+      const live = await eventually(
+        () => handle.query(orderSnapshotQuery),
+        (snapshot) => snapshot.attemptsProcessed === 3,
+      );
       // Leave no running order behind: the time-skipping server stops skipping while any workflow waits on a worker.
       await handle.signal(cancelOrderSignal, {});
       await handle.result();
@@ -208,6 +214,79 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
     expect(await findOrder(database.db, orderId)).toMatchObject({
       order_status: 'EXPIRED',
       amount_paid: '4.0000',
+    });
+  });
+
+  describe('the payment deadline', () => {
+    // The charge retries at 0, 1, 3, 7, 15, 31 s and succeeds at 61 s; the deadline passes at 30 s.
+    const SLOW_FAILURES = 6;
+    const DEADLINE_MS = 30_000;
+
+    beforeEach(() => {
+      gateway = slowCardGateway(gateway, SLOW_FAILURES);
+    });
+
+    const startWithNearDeadline = async (amount: number) =>
+      startOrder(amount, {
+        paymentDeadline: new Date((await env.currentTimeMs()) + DEADLINE_MS).toISOString(),
+      });
+
+    it('refuses an attempt queued behind a charge still retrying at the deadline, and the order expires', async () => {
+      const { orderId, handle } = await startWithNearDeadline(1_000);
+      const queuedId = `PAY-${randomUUID()}`;
+      await seedPayment(database.db, cipher, {
+        paymentId: queuedId,
+        orderId,
+        amount: 600,
+        cardNumber: CARDS.visa,
+      });
+
+      const { result, outcome } = await withWorker(async () => {
+        await pay(handle, orderId, 400, CARDS.slow);
+        const update = await handle.startUpdate(submitPaymentUpdate, {
+          args: [{ paymentId: queuedId, amount: 600 }],
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        });
+        return { result: await handle.result(), outcome: await update.result() };
+      });
+
+      // The charge in flight at the deadline finishes; the one queued behind it never starts.
+      expect(result).toMatchObject({ status: 'EXPIRED', amountPaid: 400 });
+      expect(outcome).toMatchObject({
+        paymentId: queuedId,
+        status: 'FAILED',
+        failureReason: 'deadline_passed',
+      });
+      expect(await paymentStatuses(orderId)).toEqual(
+        expect.arrayContaining([
+          ['4.0000', 'COMPLETED', null],
+          ['6.0000', 'FAILED', 'deadline_passed'],
+        ]),
+      );
+      expect(await findOrder(database.db, orderId)).toMatchObject({
+        order_status: 'EXPIRED',
+        amount_paid: '4.0000',
+      });
+      expect([...gateway.charges.values()].map((charge) => charge.amount)).toEqual([400]);
+    });
+
+    it('completes when the charge in flight at the deadline pays the order in full', async () => {
+      const { orderId, handle } = await startWithNearDeadline(1_000);
+      const result = await withWorker(async () => {
+        await pay(handle, orderId, 1_000, CARDS.slow);
+        await pay(handle, orderId, 1_000, CARDS.visa);
+        return handle.result();
+      });
+
+      expect(result).toMatchObject({ status: 'COMPLETED', amountPaid: 1_000 });
+      expect(await paymentStatuses(orderId)).toEqual(
+        expect.arrayContaining([
+          ['10.0000', 'COMPLETED', null],
+          ['10.0000', 'FAILED', 'order_not_pending'],
+        ]),
+      );
+      expect(await findOrder(database.db, orderId)).toMatchObject({ order_status: 'COMPLETED' });
+      expect(gateway.charges.size).toBe(1);
     });
   });
 
@@ -281,10 +360,17 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
   });
 });
 
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** The simulated gateway, except that the slow card is unavailable for its first `failures` charges. */
+function slowCardGateway(inner: SimulatedGateway, failures: number): SimulatedGateway {
+  let failed = 0;
+  return {
+    charges: inner.charges,
+    async charge(request) {
+      if (request.cardNumber === CARDS.slow && failed < failures) {
+        failed += 1;
+        throw new GatewayUnavailableError('simulated gateway outage');
+      }
+      return inner.charge(request);
+    },
+  };
 }

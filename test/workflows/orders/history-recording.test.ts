@@ -1,0 +1,74 @@
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
+import {
+  recordOrderHistories,
+  writeHistoryFixtures,
+  type RecordedHistory,
+} from '../../support/order-histories';
+import { testCipher } from '../../support/orders';
+import { createDevServerEnv, testDataConverter } from '../../support/temporal';
+
+/**
+ * Which workflow code records which fixture version. `DURAPAY_RECORD_HISTORIES=<version>` writes that
+ * version's histories to test/fixtures/histories; without it, today's code records and nothing is written.
+ */
+const WORKFLOW_CODE: Record<string, string> = {
+  v1: require.resolve('../../support/workflows/order-workflow-v1'),
+  v2: require.resolve('../../../src/workflows'),
+};
+const version = process.env.DURAPAY_RECORD_HISTORIES;
+
+describe('order histories recorded on the dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let database: TestDatabase;
+  let histories: RecordedHistory[];
+
+  beforeAll(async () => {
+    const workflowsPath = version ? WORKFLOW_CODE[version] : WORKFLOW_CODE.v2;
+    if (!workflowsPath) throw new Error(`no workflow code for history version ${version}`);
+    let bundle;
+    [env, database, bundle] = await Promise.all([
+      createDevServerEnv(),
+      createTestDatabase(),
+      bundleWorkflows(workflowsPath),
+    ]);
+    histories = await recordOrderHistories({
+      env,
+      db: database.db,
+      cipher: testCipher(),
+      workflowBundle: bundle,
+    });
+    if (version) writeHistoryFixtures(version, histories);
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+    await env?.teardown();
+  });
+
+  it('takes each case at the state it names', () => {
+    const states = Object.fromEntries(
+      histories.map(({ name, snapshot }) => [name, [snapshot.status, snapshot.amountPaid]]),
+    );
+    expect(states).toEqual({
+      'created-waiting': ['PENDING', 0],
+      'payment-in-flight': ['PENDING', 0],
+      'partially-paid': ['PENDING', 400],
+      'paid-by-update': ['COMPLETED', 1_000],
+      'paid-by-signal': ['COMPLETED', 1_000],
+      cancelled: ['CANCELLED', 0],
+      expired: ['EXPIRED', 0],
+    });
+  });
+
+  it('replays every history it recorded with the workflow code of this tree', async () => {
+    const replays = Worker.runReplayHistories(
+      { workflowsPath: require.resolve('../../../src/workflows'), dataConverter: testDataConverter },
+      histories.map(({ name, history }) => ({ workflowId: name, history })),
+    );
+    for await (const result of replays)
+      expect([result.workflowId, result.error]).toEqual([result.workflowId, undefined]);
+  });
+});
