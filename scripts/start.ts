@@ -13,6 +13,7 @@ import { migrateLatest } from '../src/db/migrate';
 import { workerNodeOptions } from '../src/workers/node-options';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { ensureTemporalCli } from './lib/temporal-binaries';
+import { devServerStoreArgs } from './lib/dev-server-store';
 import { ensureMariaDbInstalled, isDatabaseReachable, startLocalMariaDb } from './lib/mariadb';
 import { LOCAL_MARIADB } from './lib/local-stack';
 import { forwardLines, stopProcess } from './lib/process';
@@ -81,21 +82,12 @@ function startDevServer(cli: string, apiPort: number): void {
     // The Web UI decodes payloads through the API's codec server (an operator signs in at /codec/session).
     '--ui-codec-endpoint',
     `http://localhost:${apiPort}/codec`,
-    ...devServerStore(),
+    // .data/temporal.sqlite by default, so workflows survive a restart (scripts/lib/dev-server-store.ts).
+    ...devServerStoreArgs(process.env, path.join(DEFAULT_DATA_DIR, 'temporal.sqlite')),
     '--log-level',
     'error',
     ...searchAttributes,
   ]);
-}
-
-/**
- * Where the dev server keeps its state: `.data/temporal.sqlite` by default, so workflows survive a restart;
- * DURAPAY_DEV_TEMPORAL_DB=memory keeps it in memory (faster, and a benchmark leaves nothing behind), any
- * other value names the SQLite file.
- */
-function devServerStore(): string[] {
-  const store = process.env.DURAPAY_DEV_TEMPORAL_DB?.trim() || path.join(DEFAULT_DATA_DIR, 'temporal.sqlite');
-  return store === 'memory' ? [] : ['--db-filename', path.resolve(store)];
 }
 
 /** KEYWORD_LIST → KeywordList: the CLI's spelling of the SDK's search attribute types. */
