@@ -158,6 +158,58 @@ export async function listPayments(db: Db, orderId: string): Promise<PaymentRow[
     .orderBy([{ column: 'created_at' }, 'payment_id']);
 }
 
+const PAYMENT_COLUMNS = [
+  'payment_id',
+  'order_id',
+  'payment_amount',
+  'payment_status',
+  'payment_method',
+  'card_brand',
+  'card_last4',
+  'card_number_enc',
+  'card_fingerprint',
+  'failure_reason',
+  'idempotency_key',
+  'request_hash',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof PaymentRow)[];
+
+/**
+ * An order and its payments (oldest first, as listPayments) in one round trip: a LEFT JOIN, payment columns
+ * prefixed `p_` so they cannot collide with the order's. Written as raw SQL because GET /orders/:id is the
+ * hottest read, and building the query per request cost more than running it.
+ */
+const ORDER_WITH_PAYMENTS_SQL = `SELECT o.*, ${PAYMENT_COLUMNS.map((column) => `p.${column} AS p_${column}`).join(', ')}
+   FROM orders o LEFT JOIN payments p ON p.order_id = o.order_id
+  WHERE o.order_id = ?`;
+const ORDER_WITH_PAYMENTS_ORDER_BY = ' ORDER BY p.created_at, p.payment_id';
+
+export async function findOrderWithPayments(
+  db: Db,
+  orderId: string,
+  scope: OrderScope = {},
+): Promise<{ order: OrderRow; payments: PaymentRow[] } | undefined> {
+  const [rows] = (await (scope.ownerPrincipal === undefined
+    ? db.raw(ORDER_WITH_PAYMENTS_SQL + ORDER_WITH_PAYMENTS_ORDER_BY, [orderId])
+    : db.raw(`${ORDER_WITH_PAYMENTS_SQL} AND o.owner_principal = ?${ORDER_WITH_PAYMENTS_ORDER_BY}`, [
+        orderId,
+        scope.ownerPrincipal,
+      ]))) as [Record<string, unknown>[]];
+  const first = rows[0];
+  if (!first) return undefined;
+  const order = {} as Record<string, unknown>;
+  for (const key in first) if (!key.startsWith('p_')) order[key] = first[key];
+  const payments = first.p_payment_id === null ? [] : rows.map(paymentOf);
+  return { order: order as unknown as OrderRow, payments };
+}
+
+function paymentOf(row: Record<string, unknown>): PaymentRow {
+  const payment = {} as Record<string, unknown>;
+  for (const column of PAYMENT_COLUMNS) payment[column] = row[`p_${column}`];
+  return payment as unknown as PaymentRow;
+}
+
 /** Keyset pagination on (created_at, order_id): stable under concurrent inserts, no OFFSET scans. */
 export async function listOrders(
   db: Db,
