@@ -516,21 +516,52 @@ function report(results: Results): string {
     const baselineStats = results.baseline?.kinds.get('read');
     const baselineRate =
       baselineStats && results.baseline ? countResponses(baselineStats) / results.baseline.elapsedS : NaN;
+    // CPU-ms per response of the serving process: on a shared machine the throughput follows whatever else
+    // runs, while the CPU each response costs moves much less.
+    const cpuPerResponse = (phase: string, role: string, responses: number) => {
+      const usage = results.cpu.get(phase);
+      const cores = usage?.byRole.find(([r]) => r === role)?.[1];
+      return usage && cores !== undefined && responses > 0 ? (cores * usage.wallS * 1000) / responses : NaN;
+    };
+    const baselineCpu = baselineStats
+      ? cpuPerResponse('baseline', 'bench: baseline server', countResponses(baselineStats))
+      : NaN;
     const rows: (string | number)[][] = [];
-    const add = (label: string, stats: KindStats | undefined, elapsedS: number | undefined) => {
+    const add = (
+      label: string,
+      stats: KindStats | undefined,
+      elapsedS: number | undefined,
+      cpu?: { phase: string; role: string },
+    ) => {
       if (!stats || !elapsedS) return;
       const row = loadRow(label, stats, elapsedS);
       const rate = countResponses(stats) / elapsedS;
+      const cpuMs = cpu ? cpuPerResponse(cpu.phase, cpu.role, countResponses(stats)) : NaN;
       rows.push([
         ...row,
         Number.isFinite(baselineRate) ? `${((rate / baselineRate) * 100).toFixed(0)} %` : '–',
+        Number.isFinite(cpuMs) ? cpuMs.toFixed(3) : '–',
+        Number.isFinite(cpuMs) && Number.isFinite(baselineCpu)
+          ? `${((baselineCpu / cpuMs) * 100).toFixed(0)} %`
+          : '–',
       ]);
     };
-    add('baseline: bare Koa + mysql2, 1 SELECT', baselineStats, results.baseline?.elapsedS);
-    add('API GET /orders/:id, reads only', results.reads?.kinds.get('read'), results.reads?.elapsedS);
+    add('baseline: bare Koa + mysql2, 1 SELECT', baselineStats, results.baseline?.elapsedS, {
+      phase: 'baseline',
+      role: 'bench: baseline server',
+    });
+    add('API GET /orders/:id, reads only', results.reads?.kinds.get('read'), results.reads?.elapsedS, {
+      phase: 'reads',
+      role: 'api',
+    });
     add('API GET /orders/:id, within the mixed load', mixedReads, mixed?.elapsedS);
     heading(`Read path against the baseline: ${options.connections} connections`);
-    sections.push(markdownTable([...loadHeaders, 'of baseline'], rows));
+    sections.push(
+      markdownTable(
+        [...loadHeaders, 'of baseline', 'server CPU-ms per response', 'of baseline, per CPU-ms'],
+        rows,
+      ),
+    );
     for (const result of [results.baseline, results.reads]) if (result) sections.push(loadFootnotes(result));
   }
 
