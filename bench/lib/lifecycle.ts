@@ -92,6 +92,10 @@ export async function runLifecycle(options: LifecycleOptions): Promise<Lifecycle
     const running: Promise<void>[] = [];
     for (let index = 0; index < options.orderIds.length; index++) {
       const dueAt = started + index * intervalMs;
+      if (dueAt - started > options.phaseTimeoutMs) {
+        result.notStarted += options.orderIds.length - index;
+        break;
+      }
       const wait = dueAt - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       running.push(runOne(index, dueAt));
