@@ -114,7 +114,7 @@ const SETTINGS = {
     flag: 'lifecycle-rate',
     env: 'BENCH_LIFECYCLE_RATE',
     default: '',
-    help: 'open-loop lifecycle: orders started per second (default: half the closed-loop rate of the same run)',
+    help: 'open-loop lifecycle: orders started per second; none: half the closed-loop rate of the same run',
   },
   historySample: {
     flag: 'history-sample',
