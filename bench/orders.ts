@@ -4,7 +4,12 @@
  * Phases, in order; the load phases all use the same number of connections (default 3000):
  *   baseline  bare Koa + mysql2 `GET /orders/:id` (bench/lib/baseline-server.ts), the read path's yardstick
  *   reads     the API's `GET /orders/:id` alone, over the same pre-created orders
- *   lifecycle orders taken from creation to COMPLETED (create, pay 202, poll), bounded count, concurrency, time
+ *   lifecycle       closed loop: clients each taking an order from create to paid (pay with ?wait=true), one
+ *                   after another; orders/s and create → paid latency at saturation
+ *   lifecycle-open  open loop: the same orders started at a fixed rate (default: half the closed loop's), with
+ *                   create → paid latency counted from when each was due
+ *                   Both lifecycle phases also report CPU-ms per paid order by process, and the Temporal history
+ *                   (events, workflow tasks, activity tasks) of a sample of their paid orders.
  *   mixed     reads and writes 5:1. --mix cycle (default): every connection cycles read×5, create order, read×5,
  *             pay that order, so the ratio is exact; --mix split: two instances side by side, 5/6 of the
  *             connections reading and 1/6 alternating create and pay, so reads do not wait behind writes
@@ -16,7 +21,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { createOrderBody, payInFullBody, seedOrders, waitUntilCompleted } from './lib/api';
 import { cpuSnapshot, cpuUsage, openFileLimit, pidsOf, waitForQuiet, type CpuUsage } from './lib/cpu';
-import { runLifecycle, type LifecycleResult } from './lib/lifecycle';
+import { historyStats } from './lib/histories';
+import { runLifecycle, type LifecycleLoad } from './lib/lifecycle';
+import { lifecycleJson, lifecycleSections, type LifecycleRun } from './lib/lifecycle-report';
 import {
   countNon2xx,
   countResponses,
@@ -55,7 +62,8 @@ interface Results {
   mixed?: WritingLoad;
   /** Open-model: the cycle of `mixed` at fixed offered rates, one run each (bench/lib/paced-load.ts). */
   paced: WritingLoad[];
-  lifecycle?: LifecycleResult;
+  /** Closed loop, then open loop. */
+  lifecycles: LifecycleRun[];
   cpu: Map<string, CpuUsage>;
 }
 
@@ -82,8 +90,12 @@ async function main(): Promise<void> {
     options,
     environment: {},
     paced: [],
+    lifecycles: [],
     cpu: new Map(),
   };
+  if (options.phases.has('lifecycle-open') && !options.phases.has('lifecycle') && !options.lifecycleRate) {
+    throw new UsageError('the lifecycle-open phase without the lifecycle phase needs --lifecycle-rate');
+  }
   const limit = openFileLimit();
   if (limit !== undefined && limit < options.connections + 200) {
     log(
@@ -102,17 +114,23 @@ async function main(): Promise<void> {
 
   const tag = Date.now().toString(36);
   // The API answers /health before the worker has bundled its workflows: one paid order proves the whole path.
+  // Until the worker polls, a payment's ?wait=true runs into the API's Temporal deadline (503): try a new order.
   log('checking that an order goes through to COMPLETED (the worker may still be starting)');
-  const probe = await runLifecycle({
-    base: options.apiUrl,
-    orderIds: [`bench-${tag}-probe`],
-    concurrency: 1,
-    pollMs: 200,
-    orderTimeoutMs: options.stackTimeoutS * 1000,
-    phaseTimeoutMs: options.stackTimeoutS * 1000,
-  });
-  if (probe.completed !== 1) {
-    throw new Error(`a probe order did not complete: ${[...probe.failures.keys()].join('; ')}`);
+  const probeDeadline = performance.now() + options.stackTimeoutS * 1000;
+  for (let attempt = 0; ; attempt++) {
+    const probe = await runLifecycle({
+      base: options.apiUrl,
+      orderIds: [`bench-${tag}-probe${attempt}`],
+      load: { kind: 'closed', clients: 1 },
+      pollMs: 200,
+      orderTimeoutMs: options.stackTimeoutS * 1000,
+      phaseTimeoutMs: options.stackTimeoutS * 1000,
+    });
+    if (probe.paid.length === 1) break;
+    const failures = [...probe.failures.keys()].join('; ');
+    if (failures !== 'payment answered 503' || performance.now() > probeDeadline) {
+      throw new Error(`a probe order did not complete: ${failures}`);
+    }
   }
 
   const readIds = Array.from({ length: options.seedOrders }, (_, i) => `bench-${tag}-r${i}`);
@@ -198,23 +216,44 @@ async function main(): Promise<void> {
     await settle();
   }
 
-  if (options.phases.has('lifecycle')) {
-    await quiet('lifecycle');
-    const ids = Array.from({ length: options.lifecycleOrders }, (_, i) => `bench-${tag}-l${i}`);
+  const lifecycle = async (phase: string, load: LifecycleLoad, idPrefix: string): Promise<LifecycleRun> => {
+    await quiet(phase);
+    const ids = Array.from({ length: options.lifecycleOrders }, (_, i) => `bench-${tag}-${idPrefix}${i}`);
     log(
-      `lifecycle: ${ids.length} orders, ${options.lifecycleConcurrency} at a time, polling every ${options.pollMs} ms`,
+      `${phase}: ${ids.length} orders, ` +
+        (load.kind === 'closed'
+          ? `${load.clients} clients, each creating an order and paying it with ?wait=true`
+          : `one started every ${(1000 / load.ratePerS).toFixed(0)} ms (${load.ratePerS.toFixed(1)}/s), each created and paid with ?wait=true`),
     );
-    results.lifecycle = await measure('lifecycle', () =>
+    const result = await measure(phase, () =>
       runLifecycle({
         base: options.apiUrl,
         orderIds: ids,
-        concurrency: options.lifecycleConcurrency,
+        load,
         pollMs: options.pollMs,
         orderTimeoutMs: 120_000,
         phaseTimeoutMs: options.lifecycleTimeoutS * 1000,
       }),
     );
-    await settle();
+    log(`${phase}: ${result.paid.length} of ${ids.length} orders paid in ${result.elapsedS.toFixed(1)} s`);
+    // Histories are read once the workflows have finished, and outside the measured time.
+    await quiet(`reading ${options.historySample} histories`);
+    const history =
+      options.historySample > 0 ? await historyStats(result.paid, options.historySample) : undefined;
+    return { phase, result, cpu: results.cpu.get(phase), history };
+  };
+
+  if (options.phases.has('lifecycle')) {
+    results.lifecycles.push(
+      await lifecycle('lifecycle', { kind: 'closed', clients: options.lifecycleConcurrency }, 'l'),
+    );
+  }
+  if (options.phases.has('lifecycle-open')) {
+    const closed = results.lifecycles[0]?.result;
+    const ratePerS = options.lifecycleRate ?? (closed ? closed.paid.length / closed.elapsedS / 2 : NaN);
+    if (!(ratePerS > 0))
+      throw new Error('the closed-loop lifecycle paid no order: no rate for the open loop');
+    results.lifecycles.push(await lifecycle('lifecycle-open', { kind: 'open', ratePerS }, 'o'));
   }
 
   // Every connection of a writing load cycles read×5, create, read×5, pay, from a random start. A pay takes
@@ -477,62 +516,56 @@ function report(results: Results): string {
     const baselineStats = results.baseline?.kinds.get('read');
     const baselineRate =
       baselineStats && results.baseline ? countResponses(baselineStats) / results.baseline.elapsedS : NaN;
+    // CPU-ms per response of the serving process: on a shared machine the throughput follows whatever else
+    // runs, while the CPU each response costs moves much less.
+    const cpuPerResponse = (phase: string, role: string, responses: number) => {
+      const usage = results.cpu.get(phase);
+      const cores = usage?.byRole.find(([r]) => r === role)?.[1];
+      return usage && cores !== undefined && responses > 0 ? (cores * usage.wallS * 1000) / responses : NaN;
+    };
+    const baselineCpu = baselineStats
+      ? cpuPerResponse('baseline', 'bench: baseline server', countResponses(baselineStats))
+      : NaN;
     const rows: (string | number)[][] = [];
-    const add = (label: string, stats: KindStats | undefined, elapsedS: number | undefined) => {
+    const add = (
+      label: string,
+      stats: KindStats | undefined,
+      elapsedS: number | undefined,
+      cpu?: { phase: string; role: string },
+    ) => {
       if (!stats || !elapsedS) return;
       const row = loadRow(label, stats, elapsedS);
       const rate = countResponses(stats) / elapsedS;
+      const cpuMs = cpu ? cpuPerResponse(cpu.phase, cpu.role, countResponses(stats)) : NaN;
       rows.push([
         ...row,
         Number.isFinite(baselineRate) ? `${((rate / baselineRate) * 100).toFixed(0)} %` : '–',
+        Number.isFinite(cpuMs) ? cpuMs.toFixed(3) : '–',
+        Number.isFinite(cpuMs) && Number.isFinite(baselineCpu)
+          ? `${((baselineCpu / cpuMs) * 100).toFixed(0)} %`
+          : '–',
       ]);
     };
-    add('baseline: bare Koa + mysql2, 1 SELECT', baselineStats, results.baseline?.elapsedS);
-    add('API GET /orders/:id, reads only', results.reads?.kinds.get('read'), results.reads?.elapsedS);
+    add('baseline: bare Koa + mysql2, 1 SELECT', baselineStats, results.baseline?.elapsedS, {
+      phase: 'baseline',
+      role: 'bench: baseline server',
+    });
+    add('API GET /orders/:id, reads only', results.reads?.kinds.get('read'), results.reads?.elapsedS, {
+      phase: 'reads',
+      role: 'api',
+    });
     add('API GET /orders/:id, within the mixed load', mixedReads, mixed?.elapsedS);
     heading(`Read path against the baseline: ${options.connections} connections`);
-    sections.push(markdownTable([...loadHeaders, 'of baseline'], rows));
+    sections.push(
+      markdownTable(
+        [...loadHeaders, 'of baseline', 'server CPU-ms per response', 'of baseline, per CPU-ms'],
+        rows,
+      ),
+    );
     for (const result of [results.baseline, results.reads]) if (result) sections.push(loadFootnotes(result));
   }
 
-  const lifecycle = results.lifecycle;
-  if (lifecycle) {
-    heading(
-      `Lifecycle: ${lifecycle.orders} orders, ${options.lifecycleConcurrency} at a time, create → pay (202) → poll every ${options.pollMs} ms until COMPLETED`,
-    );
-    const failures = [...lifecycle.failures].map(([reason, n]) => `${reason} ×${n}`).join('; ');
-    sections.push(
-      markdownTable(
-        ['completed', 'failed', 'not started (time limit)', 'elapsed', 'orders/s', 'GET polls'],
-        [
-          [
-            lifecycle.completed,
-            lifecycle.orders - lifecycle.completed - lifecycle.notStarted,
-            lifecycle.notStarted,
-            `${lifecycle.elapsedS.toFixed(1)} s`,
-            formatRate(lifecycle.completed / lifecycle.elapsedS),
-            lifecycle.polls,
-          ],
-        ],
-      ),
-    );
-    const latencyRow = (label: string, recorder: LifecycleResult['create']) => {
-      const s = recorder.summary();
-      return [label, s.count, formatMs(s.p50), formatMs(s.p90), formatMs(s.p99), formatMs(s.max)];
-    };
-    sections.push(
-      markdownTable(
-        ['latency', 'count', 'p50', 'p90', 'p99', 'max'],
-        [
-          latencyRow('create → COMPLETED (as polled)', lifecycle.createToCompleted),
-          latencyRow('POST /orders (201)', lifecycle.create),
-          latencyRow('POST /orders/:id/payments (202)', lifecycle.payAccept),
-          latencyRow('202 → COMPLETED (as polled)', lifecycle.acceptToCompleted),
-        ],
-      ),
-    );
-    if (failures) sections.push(`Failures: ${failures}`);
-  }
+  sections.push(...lifecycleSections(results.lifecycles, readShare(results)));
 
   if (results.cpu.size > 0) {
     heading('CPU by process (cores busy on average; the machine has ' + os.cpus().length + ')');
@@ -597,6 +630,17 @@ function report(results: Results): string {
   return sections.join('\n\n');
 }
 
+/** The API's read-only throughput as a share of the baseline's, when both phases ran. */
+function readShare(results: Results): number | undefined {
+  const rate = (result: LoadResult | undefined) => {
+    const stats = result?.kinds.get('read');
+    return stats && result ? countResponses(stats) / result.elapsedS : undefined;
+  };
+  const baseline = rate(results.baseline);
+  const api = rate(results.reads);
+  return baseline && api !== undefined ? api / baseline : undefined;
+}
+
 function loadFootnotes(result: LoadResult): string {
   const codes = [...result.errorCodes].map(([code, n]) => `${code} ×${n}`).join(', ');
   const samples: string[] = [];
@@ -648,25 +692,13 @@ function toJson(results: Results) {
       backlog: result.backlog,
       drain: { ...result.drain, sampleOfPending: Object.fromEntries(result.drain.sampleOfPending) },
     };
-  const lifecycle = results.lifecycle;
   return {
     environment: results.environment,
     baseline: load(results.baseline),
     reads: load(results.reads),
     mixed: writing(results.mixed),
     paced: results.paced.map(writing),
-    lifecycle: lifecycle && {
-      orders: lifecycle.orders,
-      completed: lifecycle.completed,
-      notStarted: lifecycle.notStarted,
-      elapsedS: lifecycle.elapsedS,
-      ordersPerSecond: lifecycle.completed / lifecycle.elapsedS,
-      createToCompleted: lifecycle.createToCompleted.summary(),
-      create: lifecycle.create.summary(),
-      payAccept: lifecycle.payAccept.summary(),
-      acceptToCompleted: lifecycle.acceptToCompleted.summary(),
-      failures: Object.fromEntries(lifecycle.failures),
-    },
+    lifecycles: results.lifecycles.map(lifecycleJson),
     cpu: Object.fromEntries([...results.cpu].map(([phase, usage]) => [phase, usage])),
   };
 }

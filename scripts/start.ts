@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
-import { DEFAULT_DATA_DIR, REPO_ROOT, loadConfig } from '../src/config';
+import { DEFAULT_DATA_DIR, REPO_ROOT, loadConfig, type Config } from '../src/config';
 import { createDb } from '../src/db/knex';
 import { migrateLatest } from '../src/db/migrate';
 import { workerNodeOptions } from '../src/workers/node-options';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { ensureTemporalCli } from './lib/temporal-binaries';
+import { devServerStoreArgs } from './lib/dev-server-store';
 import { ensureMariaDbInstalled, isDatabaseReachable, startLocalMariaDb } from './lib/mariadb';
 import { LOCAL_MARIADB } from './lib/local-stack';
 import { forwardLines, stopProcess } from './lib/process';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   if (config.localStack.temporalGiven) {
     log(`using the Temporal cluster at ${config.temporal.connection.address}`);
   } else {
-    startDevServer(await ensureTemporalCli(log), config.port, config.localStack.devTemporalDb);
+    startDevServer(await ensureTemporalCli(log), config.port, config.localStack);
   }
   await waitForTemporal(config.temporal.connection.address ?? `localhost:${TEMPORAL_PORT}`);
 
@@ -66,7 +67,11 @@ async function main(): Promise<void> {
   );
 }
 
-function startDevServer(cli: string, apiPort: number, store: string): void {
+function startDevServer(
+  cli: string,
+  apiPort: number,
+  { devTemporalDb, devTemporalSynchronous }: Config['localStack'],
+): void {
   fs.mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
   const searchAttributes = CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => [
     '--search-attribute',
@@ -82,8 +87,8 @@ function startDevServer(cli: string, apiPort: number, store: string): void {
     // The Web UI decodes payloads through the API's codec server (an operator signs in at /codec/session).
     '--ui-codec-endpoint',
     `http://localhost:${apiPort}/codec`,
-    // In a SQLite file by default, so workflows survive a restart; `memory` is faster and leaves nothing behind.
-    ...(store === 'memory' ? [] : ['--db-filename', store]),
+    // .data/temporal.sqlite by default, so workflows survive a restart (scripts/lib/dev-server-store.ts).
+    ...devServerStoreArgs(devTemporalDb, devTemporalSynchronous),
     '--log-level',
     'error',
     ...searchAttributes,

@@ -39,20 +39,42 @@ function clockTicks(): number {
   }
 }
 
+export const LOAD_GENERATOR = 'bench: load generator';
+export const LOG_RELAY = 'npm start supervisor (log relay)';
+
 /** The part of the stack a process belongs to, from its command line. */
 export function roleOf(pid: number, cmdline: string): string {
-  if (pid === process.pid || cmdline.includes('bench/orders')) return 'bench: load generator';
+  if (pid === process.pid || cmdline.includes('bench/orders')) return LOAD_GENERATOR;
   if (cmdline.includes('bench/lib/baseline-server')) return 'bench: baseline server';
   if (cmdline.includes('src/api/main')) return 'api';
   if (cmdline.includes('src/workers/main')) return 'worker';
-  if (cmdline.includes('scripts/start')) return 'npm start supervisor (log relay)';
+  if (cmdline.includes('scripts/start')) return LOG_RELAY;
   if (/(^|\/)(mariadbd|mysqld)(\s|$)/.test(cmdline)) return 'mariadb';
   if (/temporal\S*\s+server\s+start-dev/.test(cmdline)) return 'temporal dev server';
   return 'other';
 }
 
+/**
+ * On a shared machine another stack (someone else's `npm start`, a test's dev server) matches the same command
+ * lines. Once the bench has started a stack, only that stack's descendants (and the bench's own) take a role.
+ */
+let ownRoots: Set<number> | undefined;
+
+export function attributeOnlyDescendantsOf(pid: number): void {
+  ownRoots = new Set([process.pid, pid]);
+}
+
+function isOwn(pid: number, parents: Map<number, number>, roots: Set<number>): boolean {
+  for (let at: number | undefined = pid, hops = 0; at !== undefined && at > 1 && hops < 64; hops++) {
+    if (roots.has(at)) return true;
+    at = parents.get(at);
+  }
+  return false;
+}
+
 export function cpuSnapshot(): CpuSnapshot {
   const processes: CpuSnapshot['processes'] = new Map();
+  const parents = new Map<number, number>();
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
@@ -72,9 +94,17 @@ export function cpuSnapshot(): CpuSnapshot {
       const seconds = ((fields[11] ?? 0) + (fields[12] ?? 0)) / TICKS_PER_SECOND;
       const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       const pid = Number(entry);
+      // Field 4 of stat, the parent's PID.
+      parents.set(pid, fields[1] ?? 0);
       processes.set(pid, { role: roleOf(pid, cmdline), name, seconds });
     } catch {
       // the process ended while we looked
+    }
+  }
+  const roots = ownRoots;
+  if (roots) {
+    for (const [pid, entry] of processes) {
+      if (entry.role !== 'other' && !isOwn(pid, parents, roots)) entry.role = 'other';
     }
   }
   return { at: performance.now(), processes, machine: machineTicks() };

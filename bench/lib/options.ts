@@ -11,7 +11,7 @@ import {
 
 export { UsageError };
 
-export const PHASES = ['baseline', 'reads', 'lifecycle', 'mixed', 'paced'] as const;
+export const PHASES = ['baseline', 'reads', 'lifecycle', 'lifecycle-open', 'mixed', 'paced'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -30,8 +30,14 @@ export interface BenchOptions {
   /** Per-request timeout of the load generator, seconds. */
   timeoutS: number;
   seedOrders: number;
+  /** Orders of each lifecycle phase. */
   lifecycleOrders: number;
+  /** Closed-loop lifecycle: clients, each with one order in progress. */
   lifecycleConcurrency: number;
+  /** Open-loop lifecycle: orders started per second; undefined for half the closed loop's rate. */
+  lifecycleRate: number | undefined;
+  /** Paid orders whose Temporal history is read after each lifecycle phase. */
+  historySample: number;
   pollMs: number;
   /** The lifecycle phase starts no order after this many seconds. */
   lifecycleTimeoutS: number;
@@ -95,26 +101,38 @@ const SETTINGS = {
   lifecycleOrders: {
     flag: 'lifecycle-orders',
     env: 'BENCH_LIFECYCLE_ORDERS',
-    default: '500',
-    help: 'orders taken from creation to COMPLETED',
+    default: '300',
+    help: 'orders taken from creation to paid, in each lifecycle phase',
   },
   lifecycleConcurrency: {
     flag: 'lifecycle-concurrency',
     env: 'BENCH_LIFECYCLE_CONCURRENCY',
-    default: '50',
-    help: 'orders in progress at once in the lifecycle phase',
+    default: '20',
+    help: 'closed-loop lifecycle: clients, each paying its order before creating the next',
+  },
+  lifecycleRate: {
+    flag: 'lifecycle-rate',
+    env: 'BENCH_LIFECYCLE_RATE',
+    default: '',
+    help: 'open-loop lifecycle: orders started per second; none: half the closed-loop rate of the same run',
+  },
+  historySample: {
+    flag: 'history-sample',
+    env: 'BENCH_HISTORY_SAMPLE',
+    default: '20',
+    help: 'paid orders of each lifecycle phase whose Temporal history is read and counted',
   },
   lifecycleTimeoutS: {
     flag: 'lifecycle-timeout',
     env: 'BENCH_LIFECYCLE_TIMEOUT',
     default: '300',
-    help: 'lifecycle: start no order after this many seconds',
+    help: 'each lifecycle phase: start no order after this many seconds',
   },
   pollMs: {
     flag: 'poll-ms',
     env: 'BENCH_POLL_MS',
     default: '50',
-    help: 'lifecycle: interval between GETs while waiting for COMPLETED',
+    help: 'lifecycle: interval between GETs after a payment answered 202 (its wait ran out)',
   },
   drainTimeoutS: {
     flag: 'drain-timeout',
@@ -158,6 +176,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     seedOrders: int(SETTINGS.seedOrders, 1, 100_000),
     lifecycleOrders: int(SETTINGS.lifecycleOrders, 1, 100_000),
     lifecycleConcurrency: int(SETTINGS.lifecycleConcurrency, 1, 1000),
+    lifecycleRate: read.raw(SETTINGS.lifecycleRate) ? int(SETTINGS.lifecycleRate, 1, 10_000) : undefined,
+    historySample: int(SETTINGS.historySample, 0, 1000),
     pollMs: int(SETTINGS.pollMs, 1, 10_000),
     lifecycleTimeoutS: int(SETTINGS.lifecycleTimeoutS, 1, 3600),
     drainTimeoutS: int(SETTINGS.drainTimeoutS, 0, 3600),

@@ -9,7 +9,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { benchStackEnv, keysGiven } from './auth';
+import { DEFAULT_SQLITE_SYNCHRONOUS } from '../../scripts/lib/dev-server-store';
 import { commandLine } from './cli';
+import { attributeOnlyDescendantsOf } from './cpu';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -66,9 +68,9 @@ export async function ensureStack(
   const logFile = path.join(logDir, 'bench-stack.log');
   const out = fs.openSync(logFile, 'w');
   const env: NodeJS.ProcessEnv = {
-    // In memory unless told otherwise: the file-backed default makes every Temporal call wait on SQLite, and
-    // a bench's many thousand workflows would stay behind in the developer's .data/temporal.sqlite.
-    DURAPAY_DEV_TEMPORAL_DB: 'memory',
+    // The default store (a SQLite file in WAL mode), but a fresh scratch file of the bench's own: a bench's
+    // thousands of workflows must not stay behind in the developer's .data/temporal.sqlite.
+    DURAPAY_DEV_TEMPORAL_DB: freshScratchStore(),
     ...process.env,
     ...benchStackEnv,
     PORT: base.port || '80',
@@ -85,6 +87,7 @@ export async function ensureStack(
     detached: true,
   });
   fs.closeSync(out);
+  if (child.pid !== undefined) attributeOnlyDescendantsOf(child.pid);
   const owned = ownProcess(child, 60_000);
   try {
     await waitForHealth(base, timeoutMs, () =>
@@ -98,6 +101,16 @@ export async function ensureStack(
   }
   log('stack is healthy');
   return { startedByBench: true, logFile, stop: () => owned.stop() };
+}
+
+/** The Temporal store of a stack the bench starts, emptied first so that every run starts from the same state. */
+export const BENCH_TEMPORAL_DB = path.join(REPO_ROOT, '.data', 'bench', 'temporal.sqlite');
+
+function freshScratchStore(): string {
+  fs.mkdirSync(path.dirname(BENCH_TEMPORAL_DB), { recursive: true });
+  // SQLite's write-ahead log and shared-memory index belong to the file, and go with it.
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${BENCH_TEMPORAL_DB}${suffix}`, { force: true });
+  return BENCH_TEMPORAL_DB;
 }
 
 function warnUnlessKeysGiven(log: (line: string) => void): void {
@@ -199,7 +212,7 @@ export function describeRun(
       : `as the running stack was started (bench sees ${env[name] ?? 'unset'})`;
   const cpus = os.cpus();
   const fields: Record<string, string> = {
-    command: commandLine(script, repeatsVariable),
+    command: commandLine(script, (name) => name.startsWith('DURAPAY_DEV_TEMPORAL_') || repeatsVariable(name)),
     date: new Date().toISOString(),
     machine: `${cpus.length} cores (${cpus[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
     node: process.version,
@@ -207,6 +220,14 @@ export function describeRun(
       ? 'started by the bench (scripts/start.ts, NODE_ENV unset = development)'
       : 'already running, reused',
     'api url': apiUrl.origin,
+    'temporal store (DURAPAY_DEV_TEMPORAL_DB)': stackSetting(
+      'DURAPAY_DEV_TEMPORAL_DB',
+      `${path.relative(REPO_ROOT, BENCH_TEMPORAL_DB)}, emptied before the stack starts`,
+    ),
+    'sqlite synchronous (DURAPAY_DEV_TEMPORAL_SYNCHRONOUS)': stackSetting(
+      'DURAPAY_DEV_TEMPORAL_SYNCHRONOUS',
+      `${DEFAULT_SQLITE_SYNCHRONOUS} (default), WAL journal`,
+    ),
   };
   return { fields, stackSetting };
 }

@@ -78,8 +78,14 @@ export interface Config {
     temporalGiven: boolean;
     /** The dev server's SQLite file, or `memory` for a server that forgets everything when it stops. */
     devTemporalDb: string;
+    /** SQLite's `synchronous` for that file, in WAL mode (scripts/lib/dev-server-store.ts says what each risks). */
+    devTemporalSynchronous: SqliteSynchronous;
   };
 }
+
+/** SQLite `synchronous` settings the dev server's file may use (scripts/lib/dev-server-store.ts says what each risks). */
+export const SQLITE_SYNCHRONOUS = ['NORMAL', 'OFF', 'FULL'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -222,6 +228,10 @@ export const environment = z.object({
   DURAPAY_ROTATION_BATCHES_PER_RUN: count(1000).prefault('200'),
   DURAPAY_DATA_DIR: z.string().prefault('.data'),
   DURAPAY_DEV_TEMPORAL_DB: z.string().prefault('.data/temporal.sqlite'),
+  // SQLite ignores a value it does not know, which would silently keep its slow default.
+  DURAPAY_DEV_TEMPORAL_SYNCHRONOUS: z
+    .enum(SQLITE_SYNCHRONOUS, fix('must be NORMAL, OFF or FULL'))
+    .default('NORMAL'),
   LOG_LEVEL: z.enum(LOG_LEVELS, fix('must be debug, info, warn or error')).default('info'),
 });
 
@@ -299,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
       databaseGiven: e.DATABASE_URL !== undefined,
       temporalGiven: given.TEMPORAL_ADDRESS !== undefined,
       devTemporalDb: e.DURAPAY_DEV_TEMPORAL_DB === 'memory' ? 'memory' : fromRepo(e.DURAPAY_DEV_TEMPORAL_DB),
+      devTemporalSynchronous: e.DURAPAY_DEV_TEMPORAL_SYNCHRONOUS,
     },
   };
 }

@@ -52,6 +52,10 @@ describe('API foundation against the real dev server and MariaDB', () => {
       expect(create.status).toBe(503);
       expect(create.headers.get('retry-after')).toBe('5');
       expect(await create.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
+
+      const read = await fetch(`${broken.baseUrl}/orders/ORD-1`, { headers: broken.headers('alice') });
+      expect(read.status).toBe(503);
+      expect(await read.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
     } finally {
       await broken.close();
       await deadDb.destroy();

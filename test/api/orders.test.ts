@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { paymentCommand } from '../../src/api/orders/commands';
 import { CreatePaymentRequest } from '../../src/api/orders/schemas';
-import { insertPayment, newCardPaymentRow } from '../../src/db/orders';
+import { orderView } from '../../src/api/orders/views';
+import { findOrder, insertPayment, listPayments, newCardPaymentRow } from '../../src/db/orders';
 import { seedOrder } from '../support/orders';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -199,6 +200,49 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       const response = await call('GET', '/orders/ORD-nope');
       expect(response.status).toBe(404);
       expect(response.type).toMatch(/^application\/problem\+json/);
+    });
+
+    it('returns an order with its payments oldest first, as its rows in MySQL read', async () => {
+      const orderId = await newOrder('90.00');
+      const at = (seconds: number) => new Date(Date.UTC(2026, 0, 2, 3, 4, seconds, 567));
+      const payment = (paymentId: string, amount: number, createdAt: Date, cardNumber = VISA) =>
+        newCardPaymentRow(
+          { paymentId, orderId, amount, currency: 'USD', cardNumber },
+          stack.cipher,
+          stack.fingerprinter,
+          createdAt,
+        );
+      // Inserted out of order; two at the same instant, which their IDs then order.
+      await insertPayment(stack.database.db, payment('pay-c', 3000, at(9)));
+      await insertPayment(stack.database.db, {
+        ...payment('pay-b', 2000, at(5), DECLINED),
+        payment_status: 'FAILED',
+        failure_reason: 'card_declined',
+      });
+      await insertPayment(stack.database.db, payment('pay-a', 1000, at(5)));
+
+      const response = await fetch(`${stack.api.baseUrl}/orders/${orderId}`, {
+        headers: stack.api.headers('alice'),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      const body = JSON.parse(text) as { payments: { paymentId: string; amount: string }[] };
+      expect(body.payments.map((p) => [p.paymentId, p.amount])).toEqual([
+        ['pay-a', '10.00'],
+        ['pay-b', '20.00'],
+        ['pay-c', '30.00'],
+      ]);
+      expect(body.payments[1]).toMatchObject({ status: 'FAILED', failureReason: 'card_declined' });
+      // Byte for byte the view of the order row and of its payment rows, each read on its own.
+      const order = await findOrder(stack.database.db, orderId);
+      expect(text).toBe(JSON.stringify(orderView(order!, await listPayments(stack.database.db, orderId))));
+    });
+
+    it("answers another client's order like one that does not exist", async () => {
+      const orderId = await newOrder();
+      const response = await call('GET', `/orders/${orderId}`, undefined, stack.api.headers('bob'));
+      expect(response.status).toBe(404);
+      expect(response.body.detail).toBe(`no order "${orderId}"`);
     });
 
     it('pages through orders by status with a cursor', async () => {

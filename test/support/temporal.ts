@@ -1,5 +1,9 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { sqlitePragmaArgs } from '../../scripts/lib/dev-server-store';
 import { parseKeyRing } from '../../src/crypto/key-ring';
 import { createDataConverter } from '../../src/temporal/data-converter';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
@@ -11,12 +15,12 @@ export const testPayloadKeyRing = parseKeyRing(TEST_PAYLOAD_KEYS, 'TEST_PAYLOAD_
 export const testDataConverter = createDataConverter(testPayloadKeyRing);
 
 function binary(variable: 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH'): string {
-  const path = process.env[variable];
-  if (!path)
+  const file = process.env[variable];
+  if (!file)
     throw new Error(
       `${variable} is not set: a test that needs Temporal belongs to the integration project (jest.config.js), whose global setup sets it`,
     );
-  return path;
+  return file;
 }
 
 /** The real time-skipping test server, from the binary that globalSetup fetched, with our search attributes. */
@@ -44,22 +48,41 @@ export interface DevServerWebUi {
 }
 
 /**
- * The real Temporal dev server (`temporal server start-dev`) on free ports, with our search attributes;
- * without a Web UI unless `webUi` says where.
+ * The real Temporal dev server (`temporal server start-dev`) on free ports, with our search attributes, on the
+ * store `npm start` uses: a SQLite file in WAL mode (here a scratch file, removed at teardown); without a Web
+ * UI unless `webUi` says where.
  */
-export function createDevServerEnv(webUi?: DevServerWebUi): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },
-      searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
-      ...(webUi && {
-        ui: true,
-        uiPort: webUi.port,
-        // The UI's history reads log a warning each.
-        log: { format: 'pretty', level: 'error' },
-        extraArgs: ['--ui-codec-endpoint', webUi.codecEndpoint],
-      }),
-    },
-    client: { dataConverter: testDataConverter },
-  });
+export async function createDevServerEnv(webUi?: DevServerWebUi): Promise<TestWorkflowEnvironment> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'durapay-temporal-'));
+  const removeDir = () => fs.rm(dir, { recursive: true, force: true });
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },
+        searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
+        dbFilename: path.join(dir, 'temporal.sqlite'),
+        extraArgs: [...sqlitePragmaArgs(), ...(webUi ? ['--ui-codec-endpoint', webUi.codecEndpoint] : [])],
+        ...(webUi && {
+          ui: true,
+          uiPort: webUi.port,
+          // The UI's history reads log a warning each.
+          log: { format: 'pretty', level: 'error' },
+        }),
+      },
+      client: { dataConverter: testDataConverter },
+    });
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    try {
+      await teardown();
+    } finally {
+      await removeDir();
+    }
+  };
+  return env;
 }

@@ -18,12 +18,12 @@ import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
 import {
   findOrder,
+  findOrderWithPayments,
   findPayment,
   findPaymentByIdempotencyKey,
   insertOrder,
   insertPayment,
   listOrders,
-  listPayments,
   newCardPaymentRow,
   newOrderRow,
   settlePayment,
@@ -150,8 +150,9 @@ export function createOrderService(deps: OrderServiceDeps) {
     },
 
     async getOrder(principal: Principal, orderId: string) {
-      const order = await requireOrder(orderId, orderScopeOf(principal));
-      return orderView(order, await listPayments(db, orderId));
+      const found = await findOrderWithPayments(db, orderId, orderScopeOf(principal));
+      if (!found) throw new Problem(404, 'Not Found', `no order "${orderId}"`);
+      return orderView(found.order, found.payments);
     },
 
     async listOrders(principal: Principal, { cursor, ...query }: ListOrdersQuery) {
