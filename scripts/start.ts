@@ -7,14 +7,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
-import { DEFAULT_DATA_DIR, REPO_ROOT, loadConfig, type Config } from '../src/config';
+import { DEFAULT_DATA_DIR, REPO_ROOT, loadConfig, parseDatabaseUrl, type Config } from '../src/config';
 import { createDb } from '../src/db/knex';
 import { migrateLatest } from '../src/db/migrate';
 import { workerNodeOptions } from '../src/workers/node-options';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { ensureTemporalCli } from './lib/temporal-binaries';
 import { devServerStoreArgs } from './lib/dev-server-store';
-import { ensureMariaDbInstalled, isDatabaseReachable, startLocalMariaDb } from './lib/mariadb';
+import {
+  checkOwnLocalServer,
+  ensureMariaDbInstalled,
+  isDatabaseReachable,
+  startLocalMariaDb,
+} from './lib/mariadb';
 import { LOCAL_MARIADB } from './lib/local-stack';
 import { forwardLines, stopProcess } from './lib/process';
 import { prefixedLogger } from './lib/log-format';
@@ -36,11 +41,20 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
-  if (!(await isDatabaseReachable(config.databaseUrl))) {
-    if (config.localStack.databaseGiven)
+  const { host, port, database } = parseDatabaseUrl(config.databaseUrl);
+  if (config.localStack.databaseGiven) {
+    if (!(await isDatabaseReachable(config.databaseUrl)))
       throw new Error('DATABASE_URL is set but the database does not answer');
+    log(`database: DATABASE_URL, ${database} on ${host}:${port}`);
+  } else if (await isDatabaseReachable(config.databaseUrl)) {
+    await checkOwnLocalServer(config.databaseUrl, LOCAL_MARIADB.dataDir);
+    log(
+      `database: the project-local MariaDB already running on ${host}:${port} (data in ${LOCAL_MARIADB.dataDir})`,
+    );
+  } else {
     await ensureMariaDbInstalled(log);
     supervise('mariadb', await startLocalMariaDb({ ...LOCAL_MARIADB, log: prefixedLogger('mariadb') }));
+    log(`database: the project-local MariaDB on ${host}:${port} (data in ${LOCAL_MARIADB.dataDir})`);
   }
 
   if (config.localStack.temporalGiven) {

@@ -26,6 +26,35 @@ export async function isDatabaseReachable(url: string, timeoutMs = 2000): Promis
   }
 }
 
+/**
+ * Refuses a server that answers on the project-local port but is not this project's: another checkout's, a
+ * system one, or a leftover whose data folder is gone. Adopting it would put the stack's data somewhere else.
+ */
+export async function checkOwnLocalServer(url: string, dataDir: string): Promise<void> {
+  const connection = await createConnection({ uri: url });
+  let serverDir: string;
+  try {
+    const [rows] = await connection.query('SELECT @@datadir AS dir');
+    serverDir = (rows as { dir: string }[])[0]!.dir;
+  } finally {
+    await connection.end();
+  }
+  const ownDir = path.join(dataDir, 'mariadb');
+  const same = fs.existsSync(serverDir) && fs.existsSync(ownDir) && sameFolder(serverDir, ownDir);
+  if (!same || !fs.existsSync(path.join(serverDir, 'mysql'))) {
+    const { hostname, port } = new URL(url);
+    throw new Error(
+      `a database server already answers on ${hostname}:${port}, but its data folder is ${serverDir}, not this ` +
+        `project's ${ownDir}${fs.existsSync(serverDir) ? '' : ' (and that folder no longer exists)'}. Stop ` +
+        'that server, or set DATABASE_URL to use it on purpose.',
+    );
+  }
+}
+
+function sameFolder(a: string, b: string): boolean {
+  return fs.realpathSync(a) === fs.realpathSync(b);
+}
+
 /** Installs Debian's mariadb-server when the server binary is missing. */
 export async function ensureMariaDbInstalled(log: (line: string) => void): Promise<void> {
   if (findExecutable(['mariadbd', 'mysqld'], SYSTEM_DIRS)) return;
