@@ -56,8 +56,8 @@ export function createApp({
   });
   // One deadline and one in-flight limit for every call the API makes to Temporal.
   const temporal = createTemporalCalls(client, {
-    deadlineMs: config.orders.temporalDeadlineMs,
-    maxInFlight: config.orders.maxTemporalCallsInFlight,
+    deadlineMs: config.temporal.callDeadlineMs,
+    maxInFlight: config.temporal.maxCallsInFlight,
   });
   const orders = createOrderService({
     db,

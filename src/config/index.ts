@@ -26,6 +26,10 @@ export interface Config {
     connection: ClientConnectConfig['connectionOptions'];
     namespace: string;
     taskQueue: string;
+    /** Longest wait of the API for Temporal to take a call (order writes, upload starts, key rotations); then 503. */
+    callDeadlineMs: number;
+    /** Temporal calls one API process lets wait at once; past it, 503 at once. */
+    maxCallsInFlight: number;
   };
   /** Raw key-ring spec (`id:base64,…`, first is active); undefined means "generate a development key". */
   fieldKeys: string | undefined;
@@ -46,10 +50,6 @@ export interface Config {
     defaultDeadlineMs: number;
     /** How long `POST /orders/:id/payments?wait=true` waits for the outcome before answering 202. */
     paymentWaitMs: number;
-    /** Longest wait for Temporal to take a start, signal or update; past it the API answers 503 at once. */
-    temporalDeadlineMs: number;
-    /** Temporal calls (starts, signals, updates) one API process lets wait at once; past it, 503 at once. */
-    maxTemporalCallsInFlight: number;
   };
   /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
   gatewayLatencyMs: number;
@@ -278,6 +278,8 @@ export function loadConfig(env: Env = process.env): Config {
       },
       namespace: temporal.namespace ?? e.TEMPORAL_NAMESPACE,
       taskQueue: e.DURAPAY_TASK_QUEUE,
+      callDeadlineMs: e.DURAPAY_TEMPORAL_DEADLINE_MS,
+      maxCallsInFlight: e.DURAPAY_TEMPORAL_MAX_IN_FLIGHT,
     },
     fieldKeys: e.DURAPAY_FIELD_KEYS,
     security: {
@@ -290,8 +292,6 @@ export function loadConfig(env: Env = process.env): Config {
     orders: {
       defaultDeadlineMs: e.DURAPAY_PAYMENT_DEADLINE,
       paymentWaitMs: e.DURAPAY_PAYMENT_WAIT_MS,
-      temporalDeadlineMs: e.DURAPAY_TEMPORAL_DEADLINE_MS,
-      maxTemporalCallsInFlight: e.DURAPAY_TEMPORAL_MAX_IN_FLIGHT,
     },
     gatewayLatencyMs: e.DURAPAY_GATEWAY_LATENCY_MS,
     uploads: {
