@@ -87,8 +87,11 @@ export interface StagedRow {
  * touches and keeps the rows in its range. One seal and one record per block instead of per row.
  */
 export const SLOTS_PER_BIN = SLOTS / 1024;
-/** A block is closed at about this many characters of JSON (a row may be larger: it then stands alone). */
-const BLOCK_CHARS = 256 * 1024;
+/**
+ * A block is closed at about this many characters of JSON (a longer row stands alone), so a key-rotation batch
+ * of blocks stays a few tens of megabytes.
+ */
+const BLOCK_CHARS = 64 * 1024;
 /** Blocks per INSERT: a few megabytes, below MariaDB's packet limit. */
 const BLOCKS_PER_INSERT = 32;
 

@@ -236,6 +236,23 @@ describe('stagedRowsInSlots over staged blocks', () => {
     ]);
   });
 
+  it('splits a bin of long rows into several blocks and reads every row back', async () => {
+    const longUpload = 'long-rows';
+    await createUpload(database.db, longUpload, 'csv', new Date());
+    const stager = new BlockStager(database.db, cipher, longUpload);
+    const long = (rowNo: number): RawRow => ({
+      ...row(rowNo + 2, `L-${rowNo}`),
+      fields: { ...row(rowNo + 2, `L-${rowNo}`).fields, customer_email: 'x'.repeat(30_000) },
+    });
+    for (let rowNo = 0; rowNo < 5; rowNo++) stager.add({ row: long(rowNo), rowNo, slot: 10 + rowNo });
+    await stager.flush();
+    const records = await database.db(UPLOAD_ROWS).where({ upload_id: longUpload }).count({ n: '*' }).first();
+    expect(Number(records?.n)).toBeGreaterThan(1);
+    const rows = await stagedRowsInSlots(database.db, cipher, longUpload, [0, 1024]);
+    expect(rows).toEqual([0, 1, 2, 3, 4].map(long));
+    await database.db('uploads').where({ upload_id: longUpload }).delete();
+  });
+
   it('keeps card numbers and emails sealed in the staging table', async () => {
     const stored = (await database.db(UPLOAD_ROWS).pluck('fields_enc')) as string[];
     expect(stored).toHaveLength(5);
