@@ -41,8 +41,8 @@ export interface ExportBatch {
   payments: Map<string, ExportPaymentRow[]>;
 }
 
-/** A batch's row: an order, with one of its payments or with nulls when it has none. */
-interface JoinedRow extends ExportOrderRow {
+/** A row of exportRowsQuery: an order, with one of its payments or with nulls when it has none. */
+export interface JoinedRow extends ExportOrderRow {
   payment_id: string | null;
   payment_amount: string | null;
   payment_status: PaymentRow['payment_status'] | null;
@@ -64,6 +64,25 @@ const JOINED_PAYMENT_COLUMNS = [
 ];
 
 /**
+ * Every row (order with payment) matching the filter, in order_id order: the one statement the export pages
+ * through with a limit and a lower bound.
+ */
+export function exportRowsQuery(db: Db, filter: ExportFilter) {
+  // Walk the primary key even with a status filter: through the status index, every batch would re-read
+  // and sort all the remaining orders in that status, quadratic over a large export. Ordered by order
+  // only (payments are sorted here), MariaDB neither sorts nor builds a temporary table.
+  const query = db
+    .select(...ORDER_COLUMNS.map((column) => `o.${column}`), ...JOINED_PAYMENT_COLUMNS)
+    .from(db.raw('?? AS o FORCE INDEX (PRIMARY)', [ORDERS]))
+    .leftJoin({ p: PAYMENTS }, 'p.order_id', 'o.order_id')
+    .orderBy('o.order_id');
+  if (filter.status) void query.where('o.order_status', filter.status);
+  if (filter.from) void query.where('o.created_at', '>=', filter.from);
+  if (filter.to) void query.where('o.created_at', '<', filter.to);
+  return query;
+}
+
+/**
  * Orders matching the filter in order_id order, whole orders of at most `batchRows` rows (order with payment)
  * per batch. Each batch is one statement (orders joined with their payments), so it is consistent (no
  * payment settled after its order was read) without a transaction.
@@ -73,19 +92,9 @@ export async function* orderBatches(
   filter: ExportFilter,
   batchRows: number,
 ): AsyncGenerator<ExportBatch> {
-  // Walk the primary key even with a status filter: through the status index, every batch would re-read
-  // and sort all the remaining orders in that status, quadratic over a large export. Ordered by order
-  // only (payments are sorted here), MariaDB neither sorts nor builds a temporary table.
   const rowsOfOrders = (after: string | undefined) => {
-    const query = db
-      .select(...ORDER_COLUMNS.map((column) => `o.${column}`), ...JOINED_PAYMENT_COLUMNS)
-      .from(db.raw('?? AS o FORCE INDEX (PRIMARY)', [ORDERS]))
-      .leftJoin({ p: PAYMENTS }, 'p.order_id', 'o.order_id')
-      .orderBy('o.order_id');
+    const query = exportRowsQuery(db, filter);
     if (after !== undefined) void query.where('o.order_id', '>', after);
-    if (filter.status) void query.where('o.order_status', filter.status);
-    if (filter.from) void query.where('o.created_at', '>=', filter.from);
-    if (filter.to) void query.where('o.created_at', '<', filter.to);
     return query;
   };
   let after: string | undefined;
@@ -109,7 +118,7 @@ export async function* orderBatches(
 }
 
 /** Rows in order_id order back into orders and their payments, each order's oldest first (ties by id). */
-function groupJoinedRows(rows: readonly JoinedRow[]): ExportBatch {
+export function groupJoinedRows(rows: readonly JoinedRow[]): ExportBatch {
   const orders: ExportOrderRow[] = [];
   const payments = new Map<string, ExportPaymentRow[]>();
   let list: (ExportPaymentRow & { created_at: Date })[] = [];

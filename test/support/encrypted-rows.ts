@@ -8,7 +8,7 @@ import { parseKeyRing } from '../../src/crypto/key-ring';
 import { readSealedBatch, sealedLocation } from '../../src/db/encrypted-columns';
 import type { Db } from '../../src/db/knex';
 import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow } from '../../src/db/orders';
-import { createUpload, stageRows } from '../../src/db/uploads';
+import { BlockStager, SLOTS_PER_BIN, blockPlaintext, createUpload } from '../../src/db/uploads';
 import { emptyFields } from '../../src/domain/uploads/rows';
 import { ENCRYPTED_COLUMNS, type EncryptedColumn } from '../../src/workflows/keys/messages';
 
@@ -65,19 +65,20 @@ export async function seedEncryptedRows(
 
   const uploadId = `${options.prefix}-upload`;
   await createUpload(db, uploadId, 'csv', now);
+  // One row per bin, so each staged row is a block of its own.
   const rows = Array.from({ length: options.staged }, (_, rowNo) => ({
     row: {
       line: rowNo + 2,
       fields: { ...emptyFields(), order_id: `U-${rowNo}`, card_number: '4242424242424242' },
     },
     rowNo,
-    slot: rowNo,
+    slot: rowNo * SLOTS_PER_BIN,
   }));
-  for (let start = 0; start < rows.length; start += 1000) {
-    await stageRows(db, cipher, uploadId, rows.slice(start, start + 1000));
-  }
-  for (const { row, rowNo } of rows) {
-    expected['upload_rows.fields_enc'].set(`${uploadId}/${rowNo}`, JSON.stringify(row.fields));
+  const stager = new BlockStager(db, cipher, uploadId);
+  for (const row of rows) stager.add(row);
+  await stager.flush();
+  for (const row of rows) {
+    expected['upload_rows.fields_enc'].set(`${uploadId}/${row.rowNo}`, blockPlaintext([row]));
   }
   return expected;
 }

@@ -2,7 +2,17 @@ import { Readable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createUploadActivities } from '../../src/activities/uploads';
 import { stageUpload } from '../../src/api/uploads/staging';
-import { committedProgress, removeStagedRows, slotRange, UPLOAD_ROWS } from '../../src/db/uploads';
+import {
+  BlockStager,
+  committedProgress,
+  createUpload,
+  removeStagedRows,
+  slotRange,
+  stagedLocation,
+  stagedRowsInSlots,
+  UPLOAD_ROWS,
+} from '../../src/db/uploads';
+import { emptyFields, type RawRow } from '../../src/domain/uploads/rows';
 import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
 import type { ChunkCounts, ChunkWorkflowInput } from '../../src/workflows/uploads/messages';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -172,5 +182,80 @@ describe('importChunk and the committed progress of an upload', () => {
       rows_rejected: 1,
     });
     expect(await tableCounts()).toEqual(before);
+  });
+});
+
+/** Staged blocks on MariaDB: a chunk's slot range gets exactly its rows, whichever blocks hold them. */
+describe('stagedRowsInSlots over staged blocks', () => {
+  let database: TestDatabase;
+  const cipher = testCipher();
+  const uploadId = 'blocks';
+  const row = (line: number, orderId: string): RawRow => ({
+    line,
+    fields: { ...emptyFields(), order_id: orderId, card_number: '4242424242424242' },
+  });
+  const ids = (rows: RawRow[]) => rows.map((r) => r.fields.order_id);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await createUpload(database.db, uploadId, 'csv', new Date());
+    const stager = new BlockStager(database.db, cipher, uploadId);
+    // Slots 5, 700 and 1023 share the first bin, 1024 and 1500 the second; two flushes give two blocks each.
+    const slots = [700, 1500, 5, 1023, 1024, 701, 1501];
+    for (const [rowNo, slot] of slots.entries()) {
+      stager.add({ row: row(rowNo + 2, `S-${slot}`), rowNo, slot });
+      if (rowNo === 3) await stager.flush();
+    }
+    await stager.flush();
+    // A row staged one record per row, as the previous version did, at slot 800.
+    await database.db(UPLOAD_ROWS).insert({
+      upload_id: uploadId,
+      row_no: 1000,
+      line: 50,
+      order_line: 40,
+      slot: 800,
+      is_payment: true,
+      fields_enc: cipher.encrypt(JSON.stringify(row(50, 'S-800').fields), stagedLocation(uploadId, 1000)),
+      problems: null,
+    });
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('answers the rows of the range in file order, across blocks and bins, and no other', async () => {
+    const rows = await stagedRowsInSlots(database.db, cipher, uploadId, [700, 1025]);
+    expect(ids(rows)).toEqual(['S-700', 'S-1023', 'S-1024', 'S-701', 'S-800']);
+    expect(rows.map((r) => r.line)).toEqual([2, 5, 6, 7, 50]);
+    expect(rows[4]).toEqual({ ...row(50, 'S-800'), orderLine: 40, isPayment: true });
+    expect(ids(await stagedRowsInSlots(database.db, cipher, uploadId, [0, 700]))).toEqual(['S-5']);
+    expect(ids(await stagedRowsInSlots(database.db, cipher, uploadId, [1025, 1 << 20]))).toEqual([
+      'S-1500',
+      'S-1501',
+    ]);
+  });
+
+  it('splits a bin of long rows into several blocks and reads every row back', async () => {
+    const longUpload = 'long-rows';
+    await createUpload(database.db, longUpload, 'csv', new Date());
+    const stager = new BlockStager(database.db, cipher, longUpload);
+    const long = (rowNo: number): RawRow => ({
+      ...row(rowNo + 2, `L-${rowNo}`),
+      fields: { ...row(rowNo + 2, `L-${rowNo}`).fields, customer_email: 'x'.repeat(30_000) },
+    });
+    for (let rowNo = 0; rowNo < 5; rowNo++) stager.add({ row: long(rowNo), rowNo, slot: 10 + rowNo });
+    await stager.flush();
+    const records = await database.db(UPLOAD_ROWS).where({ upload_id: longUpload }).count({ n: '*' }).first();
+    expect(Number(records?.n)).toBeGreaterThan(1);
+    const rows = await stagedRowsInSlots(database.db, cipher, longUpload, [0, 1024]);
+    expect(rows).toEqual([0, 1, 2, 3, 4].map(long));
+    await database.db('uploads').where({ upload_id: longUpload }).delete();
+  });
+
+  it('keeps card numbers and emails sealed in the staging table', async () => {
+    const stored = (await database.db(UPLOAD_ROWS).pluck('fields_enc')) as string[];
+    expect(stored).toHaveLength(5);
+    expect(stored.join('\n')).not.toContain('4242424242424242');
   });
 });

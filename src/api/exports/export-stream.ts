@@ -122,7 +122,7 @@ export async function* readingOneAhead<T>(source: AsyncIterator<T>): AsyncGenera
 }
 
 /** A stored order as the formats write it; an email that did not decrypt fails the export here. */
-function toExportOrder(
+export function toExportOrder(
   row: ExportOrderRow,
   email: DecryptedCell | null,
   payments: readonly ExportPaymentRow[],

@@ -2,12 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
 import {
+  BlockStager,
   SLOTS,
   createUpload,
   deleteUpload,
   findUploadByDigest,
   markStaged,
-  stageRows,
   type UploadFormat,
 } from '../../db/uploads';
 import { readableOrderId, type RawRow } from '../../domain/uploads/rows';
@@ -16,7 +16,8 @@ import { readCsvRows } from './csv-rows';
 import { readXmlRows } from './xml-rows';
 import { Problem } from '../http/problem';
 
-const STAGE_BATCH = 1000;
+/** Rows sealed and written at a time: about 32 rows per block, and a few megabytes held. */
+const STAGE_BATCH = 32 * 1024;
 
 export interface StagedUpload {
   uploadId: string;
@@ -26,8 +27,8 @@ export interface StagedUpload {
 }
 
 /**
- * Streams a file into MySQL as it arrives (never the whole file in memory): parsed rows, sealed, in batches,
- * each with its order's slot. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
+ * Streams a file into MySQL as it arrives (never the whole file in memory): parsed rows, each with its order's
+ * slot, sealed in blocks (BlockStager), a batch at a time. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
  */
 export async function stageUpload(
   deps: { db: Db; cipher: FieldCipher; now: () => Date },
@@ -57,20 +58,19 @@ export async function stageUpload(
   // One batch is written while the next is parsed, so MySQL and the parser work at the same time.
   let writing: Promise<void> = Promise.resolve();
   try {
-    let batch: { row: RawRow; rowNo: number; slot: number }[] = [];
+    const stager = new BlockStager(db, cipher, uploadId);
     const rows = input.format === 'csv' ? readCsvRows(metered()) : readXmlRows(metered());
     for await (const row of rows) {
-      batch.push({ row, rowNo: rowNo++, slot: slotOf(row) });
-      if (batch.length === STAGE_BATCH) {
+      stager.add({ row, rowNo: rowNo++, slot: slotOf(row) });
+      if (stager.held === STAGE_BATCH) {
         await writing;
-        writing = stageRows(db, cipher, uploadId, batch);
+        writing = stager.flush();
         // Seen by the next await, or by the catch below: never an unhandled rejection meanwhile.
         writing.catch(() => undefined);
-        batch = [];
       }
     }
     await writing;
-    await stageRows(db, cipher, uploadId, batch);
+    await stager.flush();
   } catch (error) {
     await writing.catch(() => undefined);
     await deleteUpload(db, uploadId);
