@@ -69,6 +69,13 @@ export interface Config {
     /** Batches per run of the key-rotation workflow before it continues as new. */
     batchesPerRun: number;
   };
+  /** Prometheus endpoints, each on a port of its own: off the public API and outside its authentication. */
+  metrics: {
+    /** The API process's `/metrics`. */
+    apiPort: number;
+    /** The worker process's `/metrics`: the Temporal SDK's exporter, with the business counters. */
+    workerPort: number;
+  };
   logLevel: LogLevel;
   /** What `npm start` runs itself when the environment names no server of its own. */
   localStack: {
@@ -222,6 +229,8 @@ export const environment = z.object({
   DURAPAY_ROTATION_BATCHES_PER_RUN: count(1000).prefault('200'),
   DURAPAY_DATA_DIR: z.string().prefault('.data'),
   DURAPAY_DEV_TEMPORAL_DB: z.string().prefault('.data/temporal.sqlite'),
+  DURAPAY_API_METRICS_PORT: port().prefault('9464'),
+  DURAPAY_WORKER_METRICS_PORT: port().prefault('9465'),
   LOG_LEVEL: z.enum(LOG_LEVELS, fix('must be debug, info, warn or error')).default('info'),
 });
 
@@ -294,6 +303,7 @@ export function loadConfig(env: Env = process.env): Config {
       batchRows: e.DURAPAY_ROTATION_BATCH_ROWS,
       batchesPerRun: e.DURAPAY_ROTATION_BATCHES_PER_RUN,
     },
+    metrics: { apiPort: e.DURAPAY_API_METRICS_PORT, workerPort: e.DURAPAY_WORKER_METRICS_PORT },
     logLevel: e.LOG_LEVEL,
     localStack: {
       databaseGiven: e.DATABASE_URL !== undefined,
