@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { LogFields, Logger } from '../../logging/logger';
+import { redactText } from '../../logging/redact';
 import { orderWorkflowId } from '../../workflows/orders/messages';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -53,5 +54,7 @@ function orderFields(ctx: Koa.Context): LogFields {
   const orderId = params.orderId ?? text(body.orderId);
   if (!orderId) return {};
   const paymentId = params.paymentId ?? text(body.paymentId);
-  return { orderId, workflowId: orderWorkflowId(orderId), ...(paymentId ? { paymentId } : {}) };
+  // An "order ID" the redaction masks (a card number in the path) must not come back as the workflow ID's tail.
+  const workflowId = redactText(orderId) === orderId ? orderWorkflowId(orderId) : undefined;
+  return { orderId, ...(workflowId ? { workflowId } : {}), ...(paymentId ? { paymentId } : {}) };
 }
