@@ -64,6 +64,9 @@ async function main(): Promise<void> {
   log(
     `API on http://localhost:${config.port} (try /health) · Temporal Web UI on http://localhost:${TEMPORAL_UI_PORT}`,
   );
+  log(
+    `metrics: API http://localhost:${config.metrics.apiPort}/metrics · worker http://localhost:${config.metrics.workerPort}/metrics`,
+  );
 }
 
 function startDevServer(cli: string, apiPort: number, store: string): void {

@@ -66,7 +66,8 @@ describe('metrics of the real API and worker processes', () => {
       DURAPAY_API_METRICS_PORT: String(apiMetricsPort),
       DURAPAY_WORKER_METRICS_PORT: String(workerMetricsPort),
     };
-    worker = startWorkerProcess(shared);
+    // At debug the SDK logs each activity's completion, with the log attributes the worker adds.
+    worker = startWorkerProcess({ ...shared, LOG_LEVEL: 'debug' });
     api = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/api/main.ts')], {
       cwd: REPO,
       env: {
@@ -117,6 +118,23 @@ describe('metrics of the real API and worker processes', () => {
       JSON.stringify({ amount: '125.50', method: card }),
     );
     expect(paid.status).toBe('COMPLETED');
+    const charged = await eventually(
+      () =>
+        Promise.resolve(
+          worker!.output
+            .join('')
+            .split('\n')
+            .filter((line) => line.startsWith('{') && line.endsWith('}'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>)
+            .find((line) => line.msg === 'Activity completed' && line.activityType === 'chargePayment'),
+        ),
+      (line) => line !== undefined,
+    );
+    expect(charged).toMatchObject({
+      orderId,
+      paymentId: paid.paymentId,
+      workflowId: `order:${orderId}`,
+    });
 
     const rows = [
       `UP-1,10.00,USD,COMPLETED,2026-03-01T09:15:00Z,a@example.com,UP-P1,10.00,COMPLETED,CARD,4242424242424242`,
