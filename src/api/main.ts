@@ -31,9 +31,15 @@ function main(): void {
     payloadKeys,
     metrics,
   });
-  const metricsServer = serveMetrics(metrics.registry, config.metrics.apiPort, () =>
-    logger.info('metrics listening', { port: config.metrics.apiPort }),
-  );
+  const metricsServer =
+    config.metrics.apiPort > 0
+      ? serveMetrics(metrics.registry, config.metrics.apiPort, () =>
+          logger.info('metrics listening', { port: config.metrics.apiPort }),
+        ).on('error', (error) => {
+          console.error(`metrics port ${config.metrics.apiPort}: ${error.message}`);
+          process.exit(1);
+        })
+      : undefined;
   const server = serveApi(
     app,
     {
@@ -46,7 +52,7 @@ function main(): void {
 
   const shutdown = (signal: string) => {
     logger.info('shutting down', { signal });
-    metricsServer.close();
+    metricsServer?.close();
     server.close(() => {
       void Promise.allSettled([db.destroy(), temporal.close()]).then(() => process.exit(0));
     });

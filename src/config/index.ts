@@ -69,7 +69,7 @@ export interface Config {
     /** Batches per run of the key-rotation workflow before it continues as new. */
     batchesPerRun: number;
   };
-  /** Prometheus endpoints, each on a port of its own: off the public API and outside its authentication. */
+  /** Prometheus endpoints, each on a port of its own: off the public API and outside its authentication; 0 is none. */
   metrics: {
     /** The API process's `/metrics`. */
     apiPort: number;
@@ -116,6 +116,8 @@ function wholeNumber(min: number, max: number, expected: string) {
 const milliseconds = () => wholeNumber(0, 999_999_999, 'must be a whole number of milliseconds');
 const count = (max: number) => wholeNumber(1, max, `must be a whole number from 1 to ${max}`);
 const port = () => wholeNumber(1, 65535, 'must be a port number from 1 to 65535');
+/** 0 turns the endpoint off (several workers on one host, or no Prometheus). */
+const metricsPort = () => wholeNumber(0, 65535, 'must be a port number from 1 to 65535, or 0 for none');
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 const BYTE_SIZE = /^(\d+)\s*(b|kb|mb|gb)?$/i;
@@ -229,8 +231,8 @@ export const environment = z.object({
   DURAPAY_ROTATION_BATCHES_PER_RUN: count(1000).prefault('200'),
   DURAPAY_DATA_DIR: z.string().prefault('.data'),
   DURAPAY_DEV_TEMPORAL_DB: z.string().prefault('.data/temporal.sqlite'),
-  DURAPAY_API_METRICS_PORT: port().prefault('9464'),
-  DURAPAY_WORKER_METRICS_PORT: port().prefault('9465'),
+  DURAPAY_API_METRICS_PORT: metricsPort().prefault('9464'),
+  DURAPAY_WORKER_METRICS_PORT: metricsPort().prefault('9465'),
   LOG_LEVEL: z.enum(LOG_LEVELS, fix('must be debug, info, warn or error')).default('info'),
 });
 

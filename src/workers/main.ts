@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   const runtime = Runtime.install({
     shutdownSignals: ['SIGINT', 'SIGTERM'],
     logger: sdkLogger(logger.child({ sdk: true })),
-    telemetryOptions: { metrics: workerMetricsExporter(config.metrics.workerPort) },
+    ...(config.metrics.workerPort > 0 && {
+      telemetryOptions: { metrics: workerMetricsExporter(config.metrics.workerPort) },
+    }),
   });
 
   const db = createDb(config.databaseUrl);
