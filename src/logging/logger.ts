@@ -3,9 +3,9 @@ import { redactingReplacer, redactText } from './redact';
 
 /**
  * One structured logger, pino underneath: a JSON object per line on stdout, so a supervisor or log shipper
- * can parse it. pino's own `redact` paths cannot see free text, so every line passes through our redaction
- * rules in pino's hooks instead: the message, the fields and a child's bindings, whoever writes them. No
- * card number, CVC, email or key is ever written.
+ * can parse it. pino's own `redact` paths cannot see free text, so every part of a line passes through our
+ * redaction rules instead: the message (a hook), the fields (a formatter) and a child's bindings. No card
+ * number, CVC, email or key is ever written.
  */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -36,7 +36,6 @@ export function createLogger(
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ level: label }),
-        bindings: redactFields,
         log: redactFields,
       },
       hooks: {
@@ -51,7 +50,7 @@ export function createLogger(
     // pino ends each line with a newline; a caller's writer takes the line without it.
     write ? { write: (line: string) => write(line.replace(/\n$/, '')) } : pino.destination({ sync: true }),
   );
-  return wrap(root.child(base));
+  return wrap(root.child(redactFields(base)));
 }
 
 function wrap(logger: pino.Logger): Logger {
@@ -60,6 +59,7 @@ function wrap(logger: pino.Logger): Logger {
     info: (message, fields) => logger.info(fields ?? {}, message),
     warn: (message, fields) => logger.warn(fields ?? {}, message),
     error: (message, fields) => logger.error(fields ?? {}, message),
-    child: (fields) => wrap(logger.child(fields)),
+    // pino serializes a child's bindings once, without the formatters: they are scrubbed here.
+    child: (fields) => wrap(logger.child(redactFields(fields))),
   };
 }
