@@ -5,12 +5,11 @@
  * the SDK's own metrics. They count completed executions: an activity retried after a failure that
  * followed its commit (its idempotent re-run returns the committed result) counts again.
  */
-import type { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
 type Input = Record<string, unknown> | undefined;
-type Observer = (result: unknown, input: Input, context: Context) => void;
+type Observer = (result: unknown, input: Input) => void;
 
 const count = (value: unknown): number => (typeof value === 'number' && value > 0 ? value : 0);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -66,7 +65,7 @@ export function activityObserver(meter: MetricMeter): ActivityInterceptorsFactor
           const { activityType, attempt } = context.info;
           if (activityType === 'chargePayment' && attempt > 1) chargeRetries.add(1);
           const result = await next(call);
-          observers[activityType]?.(result, input, context);
+          observers[activityType]?.(result, input);
           return result;
         },
       },
