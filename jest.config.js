@@ -9,6 +9,7 @@ const integration = [
   'test/browser/**/*.test.ts',
   'test/cli/**/*.test.ts',
   'test/db/**/*.test.ts',
+  'test/observability/**/*.test.ts',
   'test/sandbox/sandbox.test.ts',
   'test/security/**/*.test.ts',
   'test/temporal/time-skipping.test.ts',

@@ -79,6 +79,10 @@ async function main(): Promise<void> {
   log(
     `API on http://localhost:${config.port} (try /health) · Temporal Web UI on http://localhost:${TEMPORAL_UI_PORT}`,
   );
+  const metrics = Object.entries({ API: config.metrics.apiPort, worker: config.metrics.workerPort })
+    .filter(([, port]) => port > 0)
+    .map(([process, port]) => `${process} http://localhost:${port}/metrics`);
+  if (metrics.length > 0) log(`metrics: ${metrics.join(' · ')}`);
 }
 
 function startDevServer(

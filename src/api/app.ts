@@ -20,6 +20,7 @@ import { healthRoutes } from './health/routes';
 import { keyRotationRoutes } from './keys/routes';
 import { securityHeaders } from './http/security-headers';
 import { requestLog } from './http/request-log';
+import { createApiMetrics, type ApiMetrics } from './http/metrics';
 import { createTemporalCalls } from './http/temporal';
 import { createOrderService } from './orders/order-service';
 import { orderRoutes } from './orders/routes';
@@ -36,6 +37,8 @@ export interface AppDeps {
   apiKeys: ApiKeys;
   /** Encrypts Temporal payloads (the client's data converter) and backs the codec server. */
   payloadKeys: KeyRing;
+  /** Where the API's metrics go; main.ts serves its registry on the metrics port. */
+  metrics?: ApiMetrics;
 }
 
 /** Builds the Koa app from its dependencies, so tests run it against real servers without a main. */
@@ -48,6 +51,7 @@ export function createApp({
   logger,
   apiKeys,
   payloadKeys,
+  metrics = createApiMetrics(),
 }: AppDeps): Koa {
   const client = new Client({
     connection,
@@ -58,7 +62,9 @@ export function createApp({
   const temporal = createTemporalCalls(client, {
     deadlineMs: config.temporal.callDeadlineMs,
     maxInFlight: config.temporal.maxCallsInFlight,
+    onShed: metrics.shed,
   });
+  metrics.watchTemporalCalls(temporal.inFlight, config.temporal.maxCallsInFlight);
   const orders = createOrderService({
     db,
     client,
@@ -72,6 +78,7 @@ export function createApp({
 
   const app = new Koa();
   const mount = (router: Router) => app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  app.use(metrics.middleware());
   for (const middleware of securityHeaders()) app.use(middleware);
   app.use(requestLog(logger));
   app.use(problemMiddleware(logger));

@@ -5,6 +5,7 @@ import { createLogger } from '../logging/logger';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createApp } from './app';
 import { loadOrCreateDevApiKeys } from './auth/api-keys';
+import { createApiMetrics, serveMetrics } from './http/metrics';
 import { serveApi } from './http/server';
 
 function main(): void {
@@ -18,6 +19,7 @@ function main(): void {
   const payloadKeys = createPayloadKeyRing(config, (message) => logger.warn(message));
   // Printed, not logged: the logger redacts keys, and the generated ones must be readable once.
   const apiKeys = loadOrCreateDevApiKeys(config, (message) => console.log(message));
+  const metrics = createApiMetrics();
   const app = createApp({
     config,
     db,
@@ -27,7 +29,17 @@ function main(): void {
     logger,
     apiKeys,
     payloadKeys,
+    metrics,
   });
+  const metricsServer =
+    config.metrics.apiPort > 0
+      ? serveMetrics(metrics.registry, config.metrics.apiPort, () =>
+          logger.info('metrics listening', { port: config.metrics.apiPort }),
+        ).on('error', (error) => {
+          console.error(`metrics port ${config.metrics.apiPort}: ${error.message}`);
+          process.exit(1);
+        })
+      : undefined;
   const server = serveApi(
     app,
     {
@@ -40,6 +52,7 @@ function main(): void {
 
   const shutdown = (signal: string) => {
     logger.info('shutting down', { signal });
+    metricsServer?.close();
     server.close(() => {
       void Promise.allSettled([db.destroy(), temporal.close()]).then(() => process.exit(0));
     });

@@ -69,6 +69,13 @@ export interface Config {
     /** Batches per run of the key-rotation workflow before it continues as new. */
     batchesPerRun: number;
   };
+  /** Prometheus endpoints, each on a port of its own: off the public API and outside its authentication; 0 is none. */
+  metrics: {
+    /** The API process's `/metrics`. */
+    apiPort: number;
+    /** The worker process's `/metrics`: the Temporal SDK's exporter, with the business counters. */
+    workerPort: number;
+  };
   logLevel: LogLevel;
   /** What `npm start` runs itself when the environment names no server of its own. */
   localStack: {
@@ -115,6 +122,8 @@ function wholeNumber(min: number, max: number, expected: string) {
 const milliseconds = () => wholeNumber(0, 999_999_999, 'must be a whole number of milliseconds');
 const count = (max: number) => wholeNumber(1, max, `must be a whole number from 1 to ${max}`);
 const port = () => wholeNumber(1, 65535, 'must be a port number from 1 to 65535');
+/** 0 turns the endpoint off (several workers on one host, or no Prometheus). */
+const metricsPort = () => wholeNumber(0, 65535, 'must be a port number from 1 to 65535, or 0 for none');
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 const BYTE_SIZE = /^(\d+)\s*(b|kb|mb|gb)?$/i;
@@ -232,6 +241,8 @@ export const environment = z.object({
   DURAPAY_DEV_TEMPORAL_SYNCHRONOUS: z
     .enum(SQLITE_SYNCHRONOUS, fix('must be NORMAL, OFF or FULL'))
     .default('NORMAL'),
+  DURAPAY_API_METRICS_PORT: metricsPort().prefault('9464'),
+  DURAPAY_WORKER_METRICS_PORT: metricsPort().prefault('9465'),
   LOG_LEVEL: z.enum(LOG_LEVELS, fix('must be debug, info, warn or error')).default('info'),
 });
 
@@ -304,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
       batchRows: e.DURAPAY_ROTATION_BATCH_ROWS,
       batchesPerRun: e.DURAPAY_ROTATION_BATCHES_PER_RUN,
     },
+    metrics: { apiPort: e.DURAPAY_API_METRICS_PORT, workerPort: e.DURAPAY_WORKER_METRICS_PORT },
     logLevel: e.LOG_LEVEL,
     localStack: {
       databaseGiven: e.DATABASE_URL !== undefined,

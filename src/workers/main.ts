@@ -8,6 +8,8 @@ import { createActivities } from '../activities';
 import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createDataConverter } from '../temporal/data-converter';
+import { activityObserver } from './activity-observer';
+import { workerMetricsExporter } from './metrics';
 import { bundleWorkflowsInChildProcess } from './workflow-bundle';
 
 /**
@@ -18,7 +20,13 @@ import { bundleWorkflowsInChildProcess } from './workflow-bundle';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ service: 'worker' }, { level: config.logLevel });
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: sdkLogger(logger.child({ sdk: true })) });
+  const runtime = Runtime.install({
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    logger: sdkLogger(logger.child({ sdk: true })),
+    ...(config.metrics.workerPort > 0 && {
+      telemetryOptions: { metrics: workerMetricsExporter(config.metrics.workerPort) },
+    }),
+  });
 
   const db = createDb(config.databaseUrl);
   const connection = await NativeConnection.connect(config.temporal.connection);
@@ -35,6 +43,7 @@ async function main(): Promise<void> {
         fingerprinter: createCardFingerprinter(config, (message) => logger.warn(message)),
         gateway: createSimulatedGateway({ latencyMs: config.gatewayLatencyMs }),
       }),
+      interceptors: { activity: [activityObserver(runtime.metricMeter)] },
       shutdownGraceTime: '30s',
     });
     logger.info('worker started', {
@@ -42,6 +51,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
       maxCachedWorkflows: worker.options.maxCachedWorkflows,
+      metricsPort: config.metrics.workerPort,
     });
     await worker.run();
     logger.info('worker stopped');

@@ -127,7 +127,15 @@ function composeVariables(): { name: string; operator: string; rest: string }[] 
 }
 
 const appServices = ['migrate', 'worker', 'api'] as const;
-const infraServices = ['mysql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui'] as const;
+const infraServices = [
+  'mysql',
+  'temporal-schema',
+  'temporal',
+  'temporal-setup',
+  'temporal-ui',
+  'prometheus',
+  'grafana',
+] as const;
 const secrets = [
   'MYSQL_ROOT_PASSWORD',
   'MYSQL_PASSWORD',
@@ -135,6 +143,7 @@ const secrets = [
   'DURAPAY_FIELD_KEYS',
   'DURAPAY_PAYLOAD_KEYS',
   'DURAPAY_API_KEYS',
+  'GRAFANA_ADMIN_PASSWORD',
 ];
 
 describe('docker-compose.yml', () => {
@@ -144,7 +153,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs only official images, each pinned to an exact version', () => {
-    const official = /^(mysql|temporalio\/(server|admin-tools|ui)):(\d+\.\d+\.\d+)$/;
+    const official =
+      /^(mysql|temporalio\/(server|admin-tools|ui)|grafana\/grafana):(\d+\.\d+\.\d+)$|^prom\/prometheus:v\d+\.\d+\.\d+$/;
     for (const name of infraServices) {
       const image = service(name).image ?? '';
       expect({ name, image, ok: official.test(image) }).toEqual({ name, image, ok: true });
@@ -378,6 +388,71 @@ describe('docker-compose.yml', () => {
       expect(test.join(' ')).toContain('/health');
       expect(test.join(' ')).toContain('fetch(');
       expect(test.join(' ')).not.toMatch(/\b(curl|wget)\b/);
+    });
+  });
+
+  describe('metrics', () => {
+    const yamlFile = (file: string) =>
+      parseDocument(readFileSync(file, 'utf8')).toJS() as Record<string, any>;
+    const mounted = (name: string, containerPath: string) => {
+      const file = hostPathOf(name, containerPath);
+      expect({ containerPath, exists: existsSync(file ?? '') }).toEqual({ containerPath, exists: true });
+      return file ?? '';
+    };
+
+    it('prometheus scrapes the API and the worker on the metrics ports they are given', () => {
+      const config = yamlFile(mounted('prometheus', '/etc/prometheus/prometheus.yml'));
+      const targets = (config.scrape_configs as { static_configs: { targets: string[] }[] }[]).flatMap(
+        (job) => job.static_configs.flatMap((each) => each.targets),
+      );
+      expect(targets.sort()).toEqual(
+        [
+          `api:${env('api').DURAPAY_API_METRICS_PORT}`,
+          `worker:${env('worker').DURAPAY_WORKER_METRICS_PORT}`,
+        ].sort(),
+      );
+      expect(Object.keys(dependencies('prometheus')).sort()).toEqual(['api', 'worker']);
+    });
+
+    it('keeps the metrics ports off the host, and Prometheus and Grafana on loopback', () => {
+      const published = [...ports('api'), ...ports('worker')].map((port) => port.target);
+      expect(published).not.toContain(env('api').DURAPAY_API_METRICS_PORT);
+      expect(published).not.toContain(env('worker').DURAPAY_WORKER_METRICS_PORT);
+      expect(ports('prometheus')).toEqual([{ hostIp: '127.0.0.1', published: '9090', target: '9090' }]);
+      expect(ports('grafana')).toEqual([{ hostIp: '127.0.0.1', published: '3001', target: '3000' }]);
+    });
+
+    it('grafana is provisioned with the Prometheus datasource and the durapay dashboard', () => {
+      const datasources = yamlFile(mounted('grafana', '/etc/grafana/provisioning/datasources/prometheus.yml'))
+        .datasources as { uid: string; type: string; url: string }[];
+      expect(datasources).toEqual([
+        expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }),
+      ]);
+      const provider = (
+        yamlFile(mounted('grafana', '/etc/grafana/provisioning/dashboards/durapay.yml')).providers as {
+          options: { path: string };
+        }[]
+      )[0];
+      const dashboard = JSON.parse(
+        readFileSync(mounted('grafana', `${provider?.options.path ?? ''}/durapay.json`), 'utf8'),
+      ) as { panels: { datasource: { uid: string }; targets: { expr: string }[] }[] };
+      expect(dashboard.panels.length).toBeGreaterThan(0);
+      for (const panel of dashboard.panels) expect(panel.datasource.uid).toBe('prometheus');
+    });
+
+    it("the dashboard queries only metrics durapay's code defines", () => {
+      const dashboard = read('deploy/grafana/dashboards/durapay.json');
+      const sources = ['src/api/http/metrics.ts', 'src/workers/activity-observer.ts'].map(read).join('\n');
+      const queried = new Set([...dashboard.matchAll(/\bdurapay_[a-z_]+/g)].map((match) => match[0]));
+      expect(queried.size).toBeGreaterThan(5);
+      for (const name of queried) {
+        // Histograms add _bucket/_count/_sum; the worker's exporter adds _total to counters.
+        const defined = name.replace(/_(bucket|count|sum)$/, '').replace(/_total$/, '');
+        expect({ name, defined: sources.includes(`'${defined}'`) || sources.includes(`'${name}'`) }).toEqual({
+          name,
+          defined: true,
+        });
+      }
     });
   });
 

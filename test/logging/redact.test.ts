@@ -68,6 +68,25 @@ describe('createLogger', () => {
     });
     expect(lines[0]).not.toMatch(/4242|3782|a@b\.example|dpk_secret|"123"/);
   });
+
+  it('scrubs the bindings of a child and of the base, and writes only at or above the level', () => {
+    const lines: string[] = [];
+    const logger = createLogger(
+      { service: 'test', contact: 'a@b.example' },
+      { level: 'warn', write: (line) => lines.push(line) },
+    );
+    logger.child({ note: `card ${VISA}`, token: 'dpk_secret' }).info('below the level');
+    logger.child({ note: `card ${VISA}`, token: 'dpk_secret' }).warn('order ORD-4242424242424242 held');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'warn',
+      service: 'test',
+      contact: '[EMAIL]',
+      note: 'card [CARD]',
+      token: REDACTED,
+      msg: 'order ORD-4242424242424242 held',
+    });
+  });
 });
 
 describe('sdkLogger', () => {

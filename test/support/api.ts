@@ -3,6 +3,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type Koa from 'koa';
 import { createApp } from '../../src/api/app';
+import type { ApiMetrics } from '../../src/api/http/metrics';
 import { API_ROUTES, openApiPath, openApiSpec } from '../../src/api/docs/openapi';
 import { parseApiKeys } from '../../src/api/auth/api-keys';
 import type { CardFingerprinter } from '../../src/crypto/card-fingerprint';
@@ -54,6 +55,8 @@ export async function startTestApi(
     fingerprinter?: CardFingerprinter;
     /** Default: a free one. */
     port?: number;
+    /** Default: the app's own, unread. */
+    metrics?: ApiMetrics;
   },
   env: Record<string, string> = {},
 ): Promise<TestApi> {
@@ -75,6 +78,7 @@ export async function startTestApi(
     logger,
     apiKeys: parseApiKeys(config.security.apiKeys ?? '', 'DURAPAY_API_KEYS'),
     payloadKeys: testPayloadKeyRing,
+    metrics: deps.metrics,
   });
   app.middleware.unshift(checkAgainstSpec);
   return {

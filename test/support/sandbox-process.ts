@@ -57,7 +57,11 @@ export async function startSandboxProcess(options: {
     // A hang guard only: tsx compiles on first start, slow on a busy machine.
     120_000,
   );
-  const port = /"msg":"sandbox listening".*?"port":(\d+)/.exec(listening)?.[1];
+  const port = listening
+    .split('\n')
+    .filter((line) => line.includes('"msg":"sandbox listening"'))
+    .map((line) => JSON.parse(line) as { port?: number })[0]
+    ?.port?.toString();
   if (!port) throw new Error(`the sandbox did not start:\n${listening}`);
   const signal = async (name: NodeJS.Signals) => {
     if (exitCode === undefined) child.kill(name);

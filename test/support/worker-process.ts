@@ -27,6 +27,8 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
       NODE_ENV: 'test',
       DURAPAY_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
       NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
+      // No metrics port unless the test asks for one: test files run in parallel, each with its workers.
+      DURAPAY_WORKER_METRICS_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -53,7 +53,7 @@ const ASSETS: ReadonlyMap<string, { type: string; source: { file: string } | { t
   ['docs.js', { type: JS, source: { text: INIT_SCRIPT } }],
 ]);
 
-/** `GET /openapi.json`, the Swagger UI page at `GET /docs`, and the page's static files. */
+/** `GET /` (to `/docs`), `GET /openapi.json`, the Swagger UI page at `GET /docs`, and the page's static files. */
 export function docsRoutes(): Router {
   const router = new Router();
   const loaded = new Map<string, Promise<Buffer | string>>();
@@ -68,6 +68,11 @@ export function docsRoutes(): Router {
     }
     return content;
   };
+
+  // A browser pointed at the API's address lands on its documentation.
+  addRoute(router, docsApi.getRoot, (ctx) => {
+    ctx.redirect('/docs');
+  });
 
   addRoute(router, docsApi.getOpenApi, (ctx) => {
     ctx.body = openApiSpec;

@@ -9,6 +9,21 @@ export type DocAsset = (typeof DOC_ASSETS)[number];
 const text = z.string();
 
 export const docsApi = {
+  getRoot: apiRoute({
+    method: 'get',
+    path: '/',
+    operationId: 'getRoot',
+    summary: 'Redirects to the documentation page',
+    tags: ['operations'],
+    request: {},
+    responses: {
+      302: {
+        description: 'To `/docs`',
+        headers: { Location: { required: true, description: '`/docs`', schema: { type: 'string' } } },
+        content: { 'text/plain': { schema: text }, 'text/html': { schema: text } },
+      },
+    },
+  }),
   getOpenApi: apiRoute({
     method: 'get',
     path: '/openapi.json',

@@ -4,6 +4,7 @@ import type { FieldCipher } from '../../crypto/field-cipher';
 import { FieldCipherThread } from '../../crypto/field-cipher-thread';
 import type { Db } from '../../db/knex';
 import type { Logger } from '../../logging/logger';
+import { requestLogger } from '../http/request-log';
 import { addRoute } from '../http/route';
 import { openOrderExport, readOrderBatches, type ExportFormat } from './export-stream';
 import { exportApi } from './schemas';
@@ -26,7 +27,8 @@ export function exportRoutes({ db, cipher, logger }: ExportDeps): Router {
   // Everything that can be refused is refused by the query's schema, before a byte of the file is sent.
   addRoute(router, exportApi.exportOrders, async (ctx, { query: { format, ...filter } }) => {
     const now = new Date();
-    logger.info('export started', {
+    const log = requestLogger(ctx, logger);
+    log.info('export started', {
       format,
       status: filter.status,
       from: filter.from?.toISOString(),
@@ -36,7 +38,11 @@ export function exportRoutes({ db, cipher, logger }: ExportDeps): Router {
     const cipherThread = new FieldCipherThread(cipher);
     let stream: Readable;
     try {
-      stream = await openOrderExport({ batches: readOrderBatches(db, filter, cipherThread), format, logger });
+      stream = await openOrderExport({
+        batches: readOrderBatches(db, filter, cipherThread),
+        format,
+        logger: log,
+      });
     } catch (error) {
       await cipherThread.close();
       throw error;

@@ -5,10 +5,11 @@ import { Problem } from './problem';
  * Retry-After, instead of joining a queue that only grows while the dependency is saturated: under overload
  * clients get fast, retryable answers, and the calls already admitted keep their latency.
  */
-export function inFlightLimit(max: number, dependency: string) {
+export function inFlightLimit(max: number, dependency: string, onRefused?: () => void) {
   let inFlight = 0;
   const limited = async <T>(call: () => Promise<T>): Promise<T> => {
     if (inFlight >= max) {
+      onRefused?.();
       throw new Problem(
         503,
         'Service Unavailable',

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { DomainError } from '../../domain/errors';
 import type { Logger } from '../../logging/logger';
+import { requestLogger } from './request-log';
 
 /**
  * RFC 9457 problem details. Handlers throw a Problem; the middleware below is the one place that turns
@@ -33,7 +34,7 @@ export function problemMiddleware(logger: Logger) {
       const problem = toProblem(error);
       // A Problem thrown on purpose (a shed request) is an answer, not a failure to investigate.
       if (problem.status >= 500 && !(error instanceof Problem))
-        logger.error('request failed', { method: ctx.method, path: ctx.path, error });
+        requestLogger(ctx, logger).error('request failed', { method: ctx.method, path: ctx.path, error });
       ctx.status = problem.status;
       ctx.type = PROBLEM_CONTENT_TYPE;
       if (problem.status === 503) ctx.set('Retry-After', '5');

@@ -17,12 +17,14 @@ export interface TemporalCallOptions {
   deadlineMs: number;
   /** Calls waiting on Temporal at once. */
   maxInFlight: number;
+  /** Told of each call refused at the limit (the API's metrics). */
+  onShed?: () => void;
 }
 
 export type TemporalCalls = ReturnType<typeof createTemporalCalls>;
 
 export function createTemporalCalls(client: Client, options: TemporalCallOptions) {
-  const limited = inFlightLimit(options.maxInFlight, 'Temporal');
+  const limited = inFlightLimit(options.maxInFlight, 'Temporal', options.onShed);
   /** `deadlineMs` shortens the deadline for a call that has a cheaper answer to fall back on. */
   const call = <T>(run: () => Promise<T>, deadlineMs = options.deadlineMs): Promise<T> =>
     limited(() => client.withDeadline(Date.now() + deadlineMs, run));
