@@ -5,6 +5,8 @@ import type { Knex } from 'knex';
  * it found, and how far the runs have read. A finding is keyed by its kind and subject, so a run that reads
  * a window again, or a retried page, records nothing twice. Amounts are integer minor units.
  */
+const COMPLETED_PAYMENTS_IDX = 'payments_status_updated_idx';
+
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('reconciliation_runs', (table) => {
     // The first Temporal run ID of the workflow execution: the same for every retry and continue-as-new.
@@ -48,9 +50,16 @@ export async function up(knex: Knex): Promise<void> {
     table.string('source', 16).primary();
     table.datetime('watermark', { precision: 3 }).notNullable();
   });
+  // A run pages the payments completed in its window by (completion time, ID).
+  await knex.schema.alterTable('payments', (table) => {
+    table.index(['payment_status', 'updated_at', 'payment_id'], COMPLETED_PAYMENTS_IDX);
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('payments', (table) => {
+    table.dropIndex([], COMPLETED_PAYMENTS_IDX);
+  });
   await knex.schema.dropTable('reconciliation_watermarks');
   await knex.schema.dropTable('reconciliation_findings');
   await knex.schema.dropTable('reconciliation_runs');
