@@ -1,8 +1,12 @@
 import { createKeyActivities, type KeyActivityDeps } from './keys';
 import { createOrderActivities, type OrderActivityDeps } from './orders';
+import { createReconciliationActivities, type ReconciliationActivityDeps } from './reconciliation';
 import { createUploadActivities, type UploadActivityDeps } from './uploads';
 
-export type ActivityDeps = OrderActivityDeps & UploadActivityDeps & KeyActivityDeps;
+export type ActivityDeps = OrderActivityDeps &
+  UploadActivityDeps &
+  KeyActivityDeps &
+  ReconciliationActivityDeps;
 
 /** All activities the worker registers, built from their dependencies so tests can inject their own. */
 export function createActivities(deps: ActivityDeps) {
@@ -10,5 +14,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createUploadActivities(deps),
     ...createKeyActivities(deps),
+    ...createReconciliationActivities(deps),
   };
 }

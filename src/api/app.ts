@@ -12,6 +12,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import type { ApiKeys } from './auth/api-keys';
 import { authenticate, rateLimit } from './auth/middleware';
 import { RateLimiter } from './auth/rate-limit';
+import { reconciliationRoutes } from './admin/routes';
 import { codecRoutes } from './codec/routes';
 import { docsRoutes } from './docs/routes';
 import { exportRoutes } from './exports/routes';
@@ -97,6 +98,7 @@ export function createApp({
   mount(orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }));
   mount(exportRoutes({ db, cipher, logger }));
   mount(keyRotationRoutes({ config, client, temporal, cipher }));
+  mount(reconciliationRoutes({ db }));
   // What escapes the middleware (a client that hangs up mid-download) goes to the one logger, not stderr.
   app.silent = true;
   app.on('error', (error: unknown) => logger.warn('response stream failed', { error }));

@@ -1,8 +1,10 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
+import { createDataConverter } from '../temporal/data-converter';
+import { ensureReconciliationSchedule } from './admin/reconciliation-schedule';
 import { createApp } from './app';
 import { loadOrCreateDevApiKeys } from './auth/api-keys';
 import { createApiMetrics, serveMetrics } from './http/metrics';
@@ -49,6 +51,23 @@ function main(): void {
     },
     () => logger.info('listening', { port: config.port }),
   );
+
+  // In the background and until it works: Temporal may still be starting.
+  const client = new Client({
+    connection: temporal,
+    namespace: config.temporal.namespace,
+    dataConverter: createDataConverter(payloadKeys),
+  });
+  const scheduleReconciliation = (): void => {
+    ensureReconciliationSchedule(client, config).then(
+      (outcome) => logger.info('reconciliation schedule', { outcome }),
+      (error: unknown) => {
+        logger.warn('reconciliation schedule not yet in place; retrying in 5 s', { error });
+        setTimeout(scheduleReconciliation, 5_000).unref();
+      },
+    );
+  };
+  scheduleReconciliation();
 
   const shutdown = (signal: string) => {
     logger.info('shutting down', { signal });

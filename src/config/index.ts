@@ -53,6 +53,14 @@ export interface Config {
   };
   /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
   gatewayLatencyMs: number;
+  /** The payment provider's API; reconciliation reads its charges. Unset: the built-in simulator. */
+  gateway: { url: string | undefined; key: string | undefined };
+  reconciliation: {
+    /** How often the schedule runs the reconciliation workflow. */
+    intervalMs: number;
+    /** Payments and charges younger than this at a run's start wait for the next run: they may be in flight. */
+    graceMs: number;
+  };
   uploads: {
     /** Largest upload file; above it the API answers 413. */
     maxBytes: number;
@@ -229,6 +237,12 @@ export const environment = z.object({
   DURAPAY_TEMPORAL_DEADLINE_MS: milliseconds().prefault('5000'),
   DURAPAY_TEMPORAL_MAX_IN_FLIGHT: count(100_000).prefault('200'),
   DURAPAY_GATEWAY_LATENCY_MS: milliseconds().prefault('0'),
+  DURAPAY_GATEWAY_URL: z.url({ protocol: /^https?$/, ...fix('must be an http(s) URL') }).optional(),
+  DURAPAY_GATEWAY_KEY: z.string().optional(),
+  DURAPAY_RECONCILIATION_INTERVAL: isoDuration()
+    .refine((ms) => ms >= 60_000, 'must be at least one minute (PT1M)')
+    .prefault('PT1H'),
+  DURAPAY_RECONCILIATION_GRACE: isoDuration().prefault('PT10M'),
   DURAPAY_MAX_UPLOAD: byteSize().prefault('1gb'),
   DURAPAY_UPLOAD_CHUNK_ROWS: count(100_000).prefault('2500'),
   DURAPAY_UPLOAD_WINDOW: count(500).prefault('8'),
@@ -305,6 +319,11 @@ export function loadConfig(env: Env = process.env): Config {
       paymentWaitMs: e.DURAPAY_PAYMENT_WAIT_MS,
     },
     gatewayLatencyMs: e.DURAPAY_GATEWAY_LATENCY_MS,
+    gateway: { url: e.DURAPAY_GATEWAY_URL, key: e.DURAPAY_GATEWAY_KEY },
+    reconciliation: {
+      intervalMs: e.DURAPAY_RECONCILIATION_INTERVAL,
+      graceMs: e.DURAPAY_RECONCILIATION_GRACE,
+    },
     uploads: {
       maxBytes: e.DURAPAY_MAX_UPLOAD,
       chunkRows: e.DURAPAY_UPLOAD_CHUNK_ROWS,

@@ -5,6 +5,7 @@ import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
 import { sdkLogger } from '../logging/sdk-logger';
 import { createActivities } from '../activities';
+import { createProviderCharges } from '../activities/reconciliation/provider-charges';
 import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createDataConverter } from '../temporal/data-converter';
@@ -42,6 +43,10 @@ async function main(): Promise<void> {
         cipher: createFieldCipher(config, (message) => logger.warn(message)),
         fingerprinter: createCardFingerprinter(config, (message) => logger.warn(message)),
         gateway: createSimulatedGateway({ latencyMs: config.gatewayLatencyMs }),
+        providerCharges:
+          config.gateway.url && config.gateway.key
+            ? createProviderCharges({ url: config.gateway.url, apiKey: config.gateway.key })
+            : undefined,
       }),
       interceptors: { activity: [activityObserver(runtime.metricMeter)] },
       shutdownGraceTime: '30s',

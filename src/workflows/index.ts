@@ -2,3 +2,4 @@
 export { orderWorkflow } from './orders/order-workflow';
 export { chunkWorkflow, uploadWorkflow } from './uploads/upload-workflow';
 export { keyRotationWorkflow } from './keys/reencrypt-workflow';
+export { reconciliationWorkflow } from './reconciliation/reconciliation-workflow';

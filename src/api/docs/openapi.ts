@@ -4,6 +4,7 @@
  * and 429 answers a role-checked route can give.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { reconciliationApi } from '../admin/schemas';
 import { ROLES } from '../auth/api-keys';
 import { codecApi } from '../codec/schemas';
 import { exportApi } from '../exports/schemas';
@@ -24,6 +25,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   exportApi,
   uploadApi,
   keyApi,
+  reconciliationApi,
 ].flatMap((routes) => Object.values(routes) as ApiRoute[]);
 
 const API_KEY_SCHEME = 'apiKey';
@@ -104,6 +106,10 @@ function generate() {
       { name: 'uploads', description: 'Bulk uploads of orders and payments for operators' },
       { name: 'exports', description: 'Bulk downloads for operators' },
       { name: 'keys', description: 'Re-encryption of stored data under a new key, for operators' },
+      {
+        name: 'reconciliation',
+        description: "The provider's charges compared with the payments, for operators",
+      },
       { name: 'codec', description: 'The codec server of the Temporal Web UI, for operators' },
       { name: 'operations', description: 'Health and documentation' },
     ],
