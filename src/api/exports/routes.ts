@@ -4,8 +4,15 @@ import type { FieldCipher } from '../../crypto/field-cipher';
 import { FieldCipherThread } from '../../crypto/field-cipher-thread';
 import type { Db } from '../../db/knex';
 import type { Logger } from '../../logging/logger';
+import { Problem } from '../http/problem';
 import { addRoute } from '../http/route';
-import { openOrderExport, readOrderBatches, type ExportFormat } from './export-stream';
+import {
+  ExportFailedError,
+  openOrderExport,
+  readOrderBatches,
+  UnreadableOrderError,
+  type ExportFormat,
+} from './export-stream';
 import { exportApi } from './schemas';
 
 export interface ExportDeps {
@@ -39,6 +46,18 @@ export function exportRoutes({ db, cipher, logger }: ExportDeps): Router {
       stream = await openOrderExport({ batches: readOrderBatches(db, filter, cipherThread), format, logger });
     } catch (error) {
       await cipherThread.close();
+      const unreadable = error instanceof ExportFailedError && error.cause;
+      if (unreadable instanceof UnreadableOrderError) {
+        logger.error('export failed before its first byte', { format, error: unreadable });
+        throw new Problem(
+          500,
+          'Internal Server Error',
+          `the export cannot be written: ${unreadable.message}`,
+          {
+            orderId: unreadable.orderId,
+          },
+        );
+      }
       throw error;
     }
     // Ended, failed or abandoned: a Readable closes in every case.
