@@ -182,7 +182,7 @@ describe('uploadWorkflow (time-skipping server)', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const { activities, record } = scripted(20);
-    const importChunk = activities.importChunk;
+    const importChunk = activities.importChunk.bind(activities);
     const reached = new Set<number>();
     activities.importChunk = async (input) => {
       // The first two chunks import; the next two wait, in flight, until the test has cancelled.
