@@ -233,7 +233,9 @@ const FORMATS: Record<string, UploadFormat> = {
 async function fileOf(ctx: Context): Promise<{ format: UploadFormat; body: AsyncIterable<Uint8Array> }> {
   const mediaType = (ctx.request.type || '').toLowerCase();
   const direct = FORMATS[mediaType];
-  if (direct) return { format: direct, body: ctx.req };
+  // A reader that stops early (a refused file) must not destroy the request, which would reset the
+  // connection under a client still sending: the rest is drained (http/unread-body.ts).
+  if (direct) return { format: direct, body: ctx.req.iterator({ destroyOnReturn: false }) };
   if (mediaType !== 'multipart/form-data') {
     throw new Problem(
       415,
