@@ -5,7 +5,7 @@
  * helpers fail at once, because the integration project's global setup has not given them a server.
  */
 const integration = [
-  'test/api/{auth,codec,exports,foundation,openapi,orders,uploads,uploads-large}.test.ts',
+  'test/api/{auth,codec,exports,foundation,openapi,orders,uploads,uploads-failures,uploads-large,uploads-refusals}.test.ts',
   'test/browser/**/*.test.ts',
   'test/cli/**/*.test.ts',
   'test/db/**/*.test.ts',

@@ -17,6 +17,7 @@ import { codecRoutes } from './codec/routes';
 import { docsRoutes } from './docs/routes';
 import { exportRoutes } from './exports/routes';
 import { Problem, problemMiddleware } from './http/problem';
+import { drainUnreadBody } from './http/unread-body';
 import { healthRoutes } from './health/routes';
 import { keyRotationRoutes } from './keys/routes';
 import { securityHeaders } from './http/security-headers';
@@ -82,6 +83,7 @@ export function createApp({
   app.use(metrics.middleware());
   for (const middleware of securityHeaders()) app.use(middleware);
   app.use(requestLog(logger));
+  app.use(drainUnreadBody());
   app.use(problemMiddleware(logger));
   // Authenticates operators itself (bearer or login cookie) and answers CORS preflights, which carry none.
   mount(codecRoutes({ config, apiKeys, payloadKeys }));

@@ -221,8 +221,31 @@ export async function markStaged(
   });
 }
 
+/**
+ * Removes an upload that never became one (refused, or the same file as an earlier upload): its staged rows
+ * in bounded statements first, so the last DELETE, which cascades, has nothing big left to lock.
+ */
 export async function deleteUpload(db: Db, uploadId: string): Promise<void> {
+  await removeStagedRows(db, uploadId);
   await db<UploadRow>(UPLOADS).where({ upload_id: uploadId }).delete();
+}
+
+/** Keyset pagination on (started_at, upload_id), newest first; an upload still receiving its file is not listed. */
+export async function listUploads(
+  db: Db,
+  query: { status?: UploadStatus; limit: number; after?: { startedAt: Date; uploadId: string } },
+): Promise<UploadRow[]> {
+  const rows = db<UploadRow>(UPLOADS)
+    .whereNot('upload_status', 'RECEIVING')
+    .orderBy([
+      { column: 'started_at', order: 'desc' },
+      { column: 'upload_id', order: 'desc' },
+    ])
+    .limit(query.limit);
+  if (query.status) void rows.where('upload_status', query.status);
+  if (query.after)
+    void rows.whereRaw('(started_at, upload_id) < (?, ?)', [query.after.startedAt, query.after.uploadId]);
+  return await rows;
 }
 
 /** The counts of a chunk that has committed, or undefined if it has not. */

@@ -441,24 +441,52 @@ describe('GET /exports/orders on a small known data set', () => {
     expect(problem.body.detail).toMatch(detail);
   });
 
-  it('answers 500 problem details when the first rows cannot be decrypted', async () => {
-    const { db } = fixture.database;
-    const [a1, a2] = await db(ORDERS)
-      .whereIn('order_id', ['ORD-A1', 'ORD-A2'])
-      .orderBy('order_id')
-      .select('customer_email_enc');
-    // A ciphertext moved to another row no longer authenticates.
-    await db(ORDERS).where({ order_id: 'ORD-A1' }).update({ customer_email_enc: a2.customer_email_enc });
-    try {
-      const problem = await problemOf(await get('?format=csv'));
-      expect(problem).toMatchObject({ status: 500, type: 'application/problem+json', disposition: null });
-      const logged = fixture.api.logLines.join('\n');
-      expect(logged).toContain('orders.customer_email_enc of row ORD-A1');
-      expect(logged).not.toContain('example.com');
-    } finally {
-      await db(ORDERS).where({ order_id: 'ORD-A1' }).update({ customer_email_enc: a1.customer_email_enc });
-    }
-  });
+  it.each([
+    [
+      'a ciphertext moved from another row',
+      (_own: string, other: string) => other,
+      'does not authenticate for orders.customer_email_enc of row ORD-A1',
+    ],
+    [
+      'a tampered ciphertext',
+      (own: string) => `${own.slice(0, -4)}${own.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`,
+      'does not authenticate for orders.customer_email_enc of row ORD-A1',
+    ],
+    [
+      'a value sealed under an unknown key',
+      (own: string) => own.replace(/^v1:[^:]+:/, 'v1:retired-key:'),
+      'no key "retired-key" in the key ring',
+    ],
+  ])(
+    'answers 500 problem details naming the order and the reason when the first rows hold %s',
+    async (_what, plant, reason) => {
+      const { db } = fixture.database;
+      const [a1, a2] = await db(ORDERS)
+        .whereIn('order_id', ['ORD-A1', 'ORD-A2'])
+        .orderBy('order_id')
+        .select('customer_email_enc');
+      await db(ORDERS)
+        .where({ order_id: 'ORD-A1' })
+        .update({ customer_email_enc: plant(a1.customer_email_enc, a2.customer_email_enc) });
+      try {
+        const problem = await problemOf(await get('?format=csv'));
+        expect(problem).toMatchObject({
+          status: 500,
+          type: 'application/problem+json',
+          disposition: null,
+          body: { orderId: 'ORD-A1' },
+        });
+        expect(problem.body.detail).toContain('order ORD-A1: its customer email does not decrypt');
+        expect(problem.body.detail).toContain(reason);
+        const logged = fixture.api.logLines.join('\n');
+        expect(logged).toContain('export failed before its first byte');
+        expect(logged).toContain(reason.replace(/"/g, '\\"'));
+        expect(logged).not.toContain('example.com');
+      } finally {
+        await db(ORDERS).where({ order_id: 'ORD-A1' }).update({ customer_email_enc: a1.customer_email_enc });
+      }
+    },
+  );
 
   it('answers 500, not 422, when a stored amount is more precise than its currency', async () => {
     const { db } = fixture.database;
@@ -790,7 +818,10 @@ describe('GET /exports/orders on 20,000 orders', () => {
       expect(failure).toMatchObject({
         level: 'error',
         format: 'csv',
-        error: { name: 'FieldDecryptionError', message: expect.stringContaining(`row ${bad}`) },
+        error: {
+          name: 'UnreadableOrderError',
+          message: `order ${bad}: its customer email does not decrypt: ciphertext does not authenticate for orders.customer_email_enc of row ${bad}`,
+        },
       });
       // Orders 0 to 12,344 were formatted; 12,345 failed.
       expect(failure.orders).toBe(12_345);

@@ -3,6 +3,7 @@ import type { CardFingerprinter } from '../../crypto/card-fingerprint';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
 import {
+  committedProgress,
   findChunk,
   findUpload,
   type ImportClash,
@@ -75,16 +76,23 @@ export function createUploadActivities({
       });
     },
 
-    /** Records the upload's final status and counts, then removes its staged rows. */
+    /**
+     * Records the upload's final status and counts, then removes its staged rows. A cancelled upload counts
+     * what its committed chunks hold, from MySQL: a chunk may have committed as its child was cancelled.
+     */
     async finishUpload({
       uploadId,
-      progress,
+      progress: counted,
+      cancelled = false,
     }: {
       uploadId: string;
       progress: UploadProgress;
+      cancelled?: boolean;
     }): Promise<void> {
-      const status: UploadStatus =
-        progress.chunksCompleted === 0 && progress.chunksTotal > 0
+      const progress = cancelled ? { ...counted, ...(await committedProgress(db, uploadId)) } : counted;
+      const status: UploadStatus = cancelled
+        ? 'CANCELLED'
+        : progress.chunksCompleted === 0 && progress.chunksTotal > 0
           ? 'FAILED'
           : progress.chunksFailed > 0 || progress.rowsRejected > 0
             ? 'COMPLETED_WITH_ERRORS'

@@ -127,7 +127,9 @@ export function toExportOrder(
   email: DecryptedCell | null,
   payments: readonly ExportPaymentRow[],
 ): ExportOrder {
-  if (email instanceof Error) throw email;
+  if (email instanceof Error) {
+    throw new UnreadableOrderError(row.order_id, `its customer email does not decrypt: ${email.message}`);
+  }
   return {
     orderId: row.order_id,
     amount: formatDbDecimal(row.order_amount, row.currency),
@@ -237,5 +239,17 @@ export class ExportFailedError extends Error {
 
   constructor(cause: unknown) {
     super(`export failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A stored order the export cannot read (a value sealed under an unknown key, or tampered with). */
+export class UnreadableOrderError extends Error {
+  override name = 'UnreadableOrderError';
+
+  constructor(
+    readonly orderId: string,
+    readonly reason: string,
+  ) {
+    super(`order ${orderId}: ${reason}`);
   }
 }

@@ -5,8 +5,15 @@ import { FieldCipherThread } from '../../crypto/field-cipher-thread';
 import type { Db } from '../../db/knex';
 import type { Logger } from '../../logging/logger';
 import { requestLogger } from '../http/request-log';
+import { Problem } from '../http/problem';
 import { addRoute } from '../http/route';
-import { openOrderExport, readOrderBatches, type ExportFormat } from './export-stream';
+import {
+  ExportFailedError,
+  openOrderExport,
+  readOrderBatches,
+  UnreadableOrderError,
+  type ExportFormat,
+} from './export-stream';
 import { exportApi } from './schemas';
 
 export interface ExportDeps {
@@ -45,6 +52,18 @@ export function exportRoutes({ db, cipher, logger }: ExportDeps): Router {
       });
     } catch (error) {
       await cipherThread.close();
+      const unreadable = error instanceof ExportFailedError && error.cause;
+      if (unreadable instanceof UnreadableOrderError) {
+        log.error('export failed before its first byte', { format, error: unreadable });
+        throw new Problem(
+          500,
+          'Internal Server Error',
+          `the export cannot be written: ${unreadable.message}`,
+          {
+            orderId: unreadable.orderId,
+          },
+        );
+      }
       throw error;
     }
     // Ended, failed or abandoned: a Readable closes in every case.

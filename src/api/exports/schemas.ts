@@ -85,8 +85,10 @@ export const exportApi = {
       '`card_brand` and `card_last4`. CSV cells starting with `=`, `+`, `-`, `@`, tab or CR get a ' +
       "leading `'` so spreadsheets do not run them as formulas. The file is not a point-in-time " +
       'snapshot: orders changing during a long download appear as they were when their batch was ' +
-      'read. If the export fails after the download has started, the connection is cut before the end ' +
-      'of the response (a broken transfer, never a shorter file that looks complete); retry it.',
+      'read. If the export fails after the download has started (a row that cannot be read, the database ' +
+      'gone), the connection is cut before the end of the response: the chunked transfer lacks its ' +
+      'terminating chunk, so an HTTP client reports an incomplete body (and an XML file lacks its closing ' +
+      '`</orders>`) — never a shorter file that looks complete. The API logs the order and the reason.',
     tags: ['exports'],
     roles: ['operator'],
     request: { query: ExportQuery },
@@ -106,6 +108,10 @@ export const exportApi = {
       400: problem(
         'A missing or unknown `format`, a bad `status`, `from` or `to`, `from` not before `to`, a ' +
           'parameter given twice, or an unknown query parameter',
+      ),
+      500: problem(
+        'A stored order cannot be read (a value sealed under an unknown key, or tampered with) before the ' +
+          'first byte: `detail` names the order and the reason, `orderId` the order',
       ),
     },
   }),

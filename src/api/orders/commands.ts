@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { validateCard, type ValidatedCard } from '../../domain/cards';
-import { isValidId } from '../../domain/ids';
 import { parseAmount } from '../../domain/money';
 import { Problem } from '../http/problem';
 import type { CreateOrderBody, CreatePaymentBody } from './schemas';
@@ -61,24 +60,6 @@ export function paymentCommand(body: CreatePaymentBody, currency: string, now: D
     },
   });
   return { paymentId: body.paymentId, amount, card, requestHash };
-}
-
-export function encodeCursor(createdAt: Date, orderId: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), orderId])).toString('base64url');
-}
-
-/** The position a cursor of this API names; undefined for anything else. */
-export function decodeCursor(cursor: string): { createdAt: Date; orderId: string } | undefined {
-  try {
-    const [createdAt, orderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const date = new Date(String(createdAt));
-    if (typeof orderId === 'string' && isValidId(orderId) && !Number.isNaN(date.getTime())) {
-      return { createdAt: date, orderId };
-    }
-  } catch {
-    // not a cursor of ours
-  }
-  return undefined;
 }
 
 function hashOf(value: unknown): string {

@@ -45,7 +45,8 @@ import type { Principal } from '../auth/api-keys';
 import { isRetryOf, orderScopeOf } from '../auth/access';
 import { Problem } from '../http/problem';
 import type { TemporalCalls } from '../http/temporal';
-import { encodeCursor, invalid, paymentCommand, type CreateOrderCommand } from './commands';
+import { nextCursor } from '../http/pages';
+import { invalid, paymentCommand, type CreateOrderCommand } from './commands';
 import type { CancelAccepted, CreatePaymentBody, ListOrdersQuery, Order, Payment } from './schemas';
 import { orderView, orderWorkflowLabels, paymentView } from './views';
 
@@ -158,13 +159,12 @@ export function createOrderService(deps: OrderServiceDeps) {
     async listOrders(principal: Principal, { cursor, ...query }: ListOrdersQuery) {
       const rows = await listOrders(db, {
         ...query,
-        ...(cursor && { after: cursor }),
+        ...(cursor && { after: { createdAt: cursor.at, orderId: cursor.id } }),
         ...orderScopeOf(principal),
       });
-      const last = rows.at(-1);
       return {
         items: rows.map((row) => orderView(row)),
-        nextCursor: rows.length === query.limit && last ? encodeCursor(last.created_at, last.order_id) : null,
+        nextCursor: nextCursor(rows, query.limit, (row) => ({ at: row.created_at, id: row.order_id })),
       };
     },
 

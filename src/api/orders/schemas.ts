@@ -8,6 +8,7 @@ import { parseIsoDuration } from '../../domain/durations';
 import { ORDER_STATUSES, PAYMENT_STATUSES } from '../../domain/orders/order-state';
 import type { PaymentMethod } from '../../domain/uploads/rows';
 import { ROLES } from '../auth/api-keys';
+import { nextCursorField, pageQuery } from '../http/pages';
 import { apiRoute } from '../http/route';
 import {
   Amount,
@@ -25,7 +26,6 @@ import {
   Timestamp,
 } from '../http/schemas';
 import { z } from '../http/zod';
-import { decodeCursor } from './commands';
 
 const MAX_DEADLINE_MS = 366 * 24 * 60 * 60 * 1000;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -108,24 +108,7 @@ const orderParams = z.object({ orderId: Id });
 
 export const ListOrdersQuery = z.strictObject({
   status: orderStatus().optional().openapi({ description: 'Only orders in this status' }),
-  limit: z
-    .string({ error: 'must be a whole number from 1 to 100' })
-    .regex(/^\d{1,3}$/, { error: 'must be a whole number from 1 to 100' })
-    .transform(Number)
-    .refine((limit) => limit >= 1 && limit <= 100, { error: 'must be a whole number from 1 to 100' })
-    .optional()
-    .transform((limit) => limit ?? 20)
-    .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Page size' }),
-  cursor: z
-    .string({ error: 'is not one this API returned' })
-    .transform((text, ctx) => {
-      const after = decodeCursor(text);
-      if (after) return after;
-      ctx.addIssue({ code: 'custom', message: 'is not one this API returned' });
-      return z.NEVER;
-    })
-    .optional()
-    .openapi({ description: 'The `nextCursor` of the previous page, as returned (opaque)' }),
+  ...pageQuery,
 });
 export type ListOrdersQuery = z.output<typeof ListOrdersQuery>;
 
@@ -213,10 +196,7 @@ export type Order = z.input<typeof Order>;
 export const OrderList = z
   .strictObject({
     items: z.array(Order),
-    nextCursor: z
-      .string()
-      .nullable()
-      .openapi({ description: 'Pass as `cursor` for the next page; null when this page is not full' }),
+    nextCursor: nextCursorField(),
   })
   .openapi('OrderList');
 

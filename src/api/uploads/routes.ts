@@ -10,17 +10,27 @@ import {
   committedProgress,
   findUpload,
   listRowErrors,
+  listUploads,
   type UploadFormat,
   type UploadRow,
 } from '../../db/uploads';
 import { csvRecord, csvTextCell } from '../../domain/exports/csv-cells';
+import { isFinalUploadStatus, type UploadStatus } from '../../domain/uploads/statuses';
 import { UPLOAD_ID } from '../../workflows/search-attributes';
-import { uploadProgressQuery, uploadWorkflowId } from '../../workflows/uploads/messages';
+import { uploadProgressQuery, uploadWorkflowId, type ChunkCounts } from '../../workflows/uploads/messages';
 import type { uploadWorkflow } from '../../workflows/uploads/upload-workflow';
+import { nextCursor } from '../http/pages';
 import { Problem } from '../http/problem';
 import { addRoute } from '../http/route';
 import type { TemporalCalls } from '../http/temporal';
-import { uploadApi, type Upload, type UploadAccepted } from './schemas';
+import {
+  uploadApi,
+  type Upload,
+  type UploadAccepted,
+  type UploadCancelAccepted,
+  type UploadList,
+  type UploadSummary,
+} from './schemas';
 import { stageUpload } from './staging';
 
 export interface UploadRoutesDeps {
@@ -57,7 +67,9 @@ export function uploadRoutes({
       { db, cipher, now },
       { format, body, maxBytes: config.uploads.maxBytes, chunkRows: config.uploads.chunkRows },
     );
-    if (!staged.duplicate) {
+    const upload = await findUpload(db, staged.uploadId);
+    // A duplicate of a RUNNING upload may be the retry of one whose start failed: starting heals it.
+    if (upload?.upload_status === 'RUNNING') {
       await temporal.start<typeof uploadWorkflow>('uploadWorkflow', {
         workflowId: uploadWorkflowId(staged.uploadId),
         taskQueue: config.temporal.taskQueue,
@@ -73,7 +85,6 @@ export function uploadRoutes({
         staticSummary: `Upload ${staged.uploadId} (${format}, ${staged.chunksTotal} chunks)`,
       });
     }
-    const upload = await findUpload(db, staged.uploadId);
     ctx.status = 202;
     ctx.set('Location', `/uploads/${staged.uploadId}`);
     ctx.body = {
@@ -83,26 +94,71 @@ export function uploadRoutes({
     } satisfies UploadAccepted;
   });
 
+  addRoute(router, uploadApi.listUploads, async (ctx, { query: { cursor, status, limit } }) => {
+    const rows = await listUploads(db, {
+      ...(status && { status }),
+      limit,
+      ...(cursor && { after: { startedAt: cursor.at, uploadId: cursor.id } }),
+    });
+    // A list asks MySQL, not each running workflow: the rows of the chunks committed so far.
+    const items = await Promise.all(
+      rows.map(async (row) =>
+        summaryOf(
+          listed(row),
+          row.upload_status === 'RUNNING'
+            ? { ...(await committedProgress(db, row.upload_id)), chunksFailed: 0 }
+            : undefined,
+        ),
+      ),
+    );
+    ctx.body = {
+      items,
+      nextCursor: nextCursor(rows, limit, (row) => ({ at: row.started_at, id: row.upload_id })),
+    } satisfies UploadList;
+  });
+
+  addRoute(router, uploadApi.cancelUpload, async (ctx, { params }) => {
+    const upload = await requireUpload(params.uploadId);
+    if (isFinalUploadStatus(upload.upload_status)) {
+      throw new Problem(
+        409,
+        'Conflict',
+        `upload "${upload.upload_id}" has already ended ${upload.upload_status}`,
+      );
+    }
+    await temporal.call(() => client.workflow.getHandle(uploadWorkflowId(upload.upload_id)).cancel());
+    ctx.status = 202;
+    ctx.set('Location', `/uploads/${upload.upload_id}`);
+    ctx.body = { uploadId: upload.upload_id, status: upload.upload_status } satisfies UploadCancelAccepted;
+  });
+
   addRoute(router, uploadApi.getUpload, async (ctx, { params }) => {
     const upload = await requireUpload(params.uploadId);
     const running = upload.upload_status === 'RUNNING' ? await runningProgress(upload.upload_id) : undefined;
     ctx.body = {
+      ...summaryOf(upload, running),
+      errors: await listRowErrors(db, upload.upload_id, { limit: FIRST_ERRORS }),
+    } satisfies Upload;
+  });
+
+  /** The upload as its row says, or with the progress a RUNNING one has made so far. */
+  function summaryOf(upload: ListedUpload, progress?: LiveProgress): UploadSummary {
+    return {
       uploadId: upload.upload_id,
       status: upload.upload_status,
       format: upload.format,
       rowsTotal: upload.rows_total,
-      rowsImported: running?.rowsImported ?? upload.rows_imported,
-      rowsRejected: running?.rowsRejected ?? upload.rows_rejected,
+      rowsImported: progress?.rowsImported ?? upload.rows_imported,
+      rowsRejected: progress?.rowsRejected ?? upload.rows_rejected,
       chunks: {
         total: upload.chunks_total,
-        completed: running?.chunksCompleted ?? upload.chunks_completed,
-        failed: running?.chunksFailed ?? upload.chunks_failed,
+        completed: progress?.chunksCompleted ?? upload.chunks_completed,
+        failed: progress?.chunksFailed ?? upload.chunks_failed,
       },
       startedAt: upload.started_at.toISOString(),
       finishedAt: upload.finished_at?.toISOString() ?? null,
-      errors: await listRowErrors(db, upload.upload_id, { limit: FIRST_ERRORS }),
-    } satisfies Upload;
-  });
+    };
+  }
 
   addRoute(router, uploadApi.getUploadErrors, async (ctx, { params }) => {
     const upload = await requireUpload(params.uploadId);
@@ -111,18 +167,18 @@ export function uploadRoutes({
     ctx.body = Readable.from(errorReport(upload.upload_id));
   });
 
-  async function requireUpload(uploadId: string): Promise<UploadRow & { upload_status: Upload['status'] }> {
+  async function requireUpload(uploadId: string): Promise<ListedUpload> {
     const upload = await findUpload(db, uploadId);
     if (!upload || upload.upload_status === 'RECEIVING')
       throw new Problem(404, 'Not Found', `no upload "${uploadId}"`);
-    return { ...upload, upload_status: upload.upload_status };
+    return listed(upload);
   }
 
   /**
    * The workflow knows the progress while it runs. A busy Temporal must not hold a status request up: after a
    * short deadline MySQL answers with the chunks committed so far (only the workflow knows of failed chunks).
    */
-  async function runningProgress(uploadId: string) {
+  async function runningProgress(uploadId: string): Promise<LiveProgress> {
     try {
       return await temporal.call(
         () => client.workflow.getHandle(uploadWorkflowId(uploadId)).query(uploadProgressQuery),
@@ -157,6 +213,15 @@ export function uploadRoutes({
   return router;
 }
 
+type LiveProgress = ChunkCounts & { chunksCompleted: number; chunksFailed: number };
+
+/** An upload past RECEIVING: the only kind the API shows. */
+type ListedUpload = UploadRow & { upload_status: UploadStatus };
+const listed = (upload: UploadRow): ListedUpload => ({
+  ...upload,
+  upload_status: upload.upload_status === 'RECEIVING' ? 'RUNNING' : upload.upload_status,
+});
+
 const FORMATS: Record<string, UploadFormat> = {
   'text/csv': 'csv',
   'application/csv': 'csv',
@@ -168,7 +233,9 @@ const FORMATS: Record<string, UploadFormat> = {
 async function fileOf(ctx: Context): Promise<{ format: UploadFormat; body: AsyncIterable<Uint8Array> }> {
   const mediaType = (ctx.request.type || '').toLowerCase();
   const direct = FORMATS[mediaType];
-  if (direct) return { format: direct, body: ctx.req };
+  // A reader that stops early (a refused file) must not destroy the request, which would reset the
+  // connection under a client still sending: the rest is drained (http/unread-body.ts).
+  if (direct) return { format: direct, body: ctx.req.iterator({ destroyOnReturn: false }) };
   if (mediaType !== 'multipart/form-data') {
     throw new Problem(
       415,

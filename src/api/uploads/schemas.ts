@@ -1,19 +1,19 @@
 /** The uploads API: its responses and route definitions (the body is a file, read by routes.ts). */
 import type { UploadFormat } from '../../db/uploads';
-import type { UploadStatus as WorkflowUploadStatus } from '../../workflows/uploads/messages';
+import { UPLOAD_STATUSES } from '../../domain/uploads/statuses';
+import { nextCursorField, pageQuery } from '../http/pages';
 import { apiRoute } from '../http/route';
 import { Id, jsonResponse, NoQuery, problem, shared, Timestamp } from '../http/schemas';
 import { z } from '../http/zod';
 
-const UPLOAD_STATUSES = [
-  'RUNNING',
-  'COMPLETED',
-  'COMPLETED_WITH_ERRORS',
-  'FAILED',
-] as const satisfies readonly WorkflowUploadStatus[];
 const UPLOAD_FORMATS = ['csv', 'xml'] as const satisfies readonly UploadFormat[];
 
-const UploadStatus = z.enum(UPLOAD_STATUSES).openapi('UploadStatus');
+const uploadStatus = () => z.enum(UPLOAD_STATUSES, { error: `must be one of ${UPLOAD_STATUSES.join(', ')}` });
+const UploadStatus = uploadStatus().openapi('UploadStatus', {
+  description:
+    'RUNNING while chunks import; then COMPLETED, COMPLETED_WITH_ERRORS (rows or chunks rejected), FAILED ' +
+    '(no chunk could be imported) or CANCELLED (by an operator: the committed chunks stay imported)',
+});
 
 export const UploadAccepted = z
   .strictObject({
@@ -51,6 +51,29 @@ export const Upload = z
   .openapi('Upload');
 export type Upload = z.input<typeof Upload>;
 
+export const UploadSummary = Upload.omit({ errors: true }).openapi('UploadSummary');
+export type UploadSummary = z.input<typeof UploadSummary>;
+
+export const UploadList = z
+  .strictObject({ items: z.array(UploadSummary), nextCursor: nextCursorField() })
+  .openapi('UploadList');
+export type UploadList = z.input<typeof UploadList>;
+
+export const ListUploadsQuery = z.strictObject({
+  status: uploadStatus().optional().openapi({ description: 'Only uploads in this status' }),
+  ...pageQuery,
+});
+
+export const UploadCancelAccepted = z
+  .strictObject({
+    uploadId: Id,
+    status: UploadStatus.openapi({
+      description: 'Still RUNNING until the chunks in flight have ended; then CANCELLED',
+    }),
+  })
+  .openapi('UploadCancelAccepted');
+export type UploadCancelAccepted = z.input<typeof UploadCancelAccepted>;
+
 const uploadParams = z.object({ uploadId: Id });
 const text = z.string();
 
@@ -84,6 +107,41 @@ export const uploadApi = {
       413: problem('The file is larger than the configured upload limit'),
       415: problem('Not text/csv, application/xml or multipart/form-data'),
       422: problem('The file cannot be read: not UTF-8, a wrong CSV header, malformed XML or an XML DOCTYPE'),
+    },
+  }),
+  listUploads: apiRoute({
+    method: 'get',
+    path: '/uploads',
+    operationId: 'listUploads',
+    summary: 'List uploads, newest first',
+    description:
+      'Keyset pagination: pass `nextCursor` back as `cursor` for the next page. Counts of a RUNNING upload ' +
+      'are those of its committed chunks. Unknown query parameters are refused.',
+    tags: ['uploads'],
+    roles: ['operator'],
+    request: { query: ListUploadsQuery },
+    responses: {
+      200: jsonResponse('A page of uploads (without their errors)', UploadList),
+      400: shared('BadRequest'),
+    },
+  }),
+  cancelUpload: apiRoute({
+    method: 'post',
+    path: '/uploads/:uploadId/cancel',
+    operationId: 'cancelUpload',
+    summary: 'Cancel a running upload',
+    description:
+      'No further chunk starts; a chunk in flight commits whole or not at all. The upload then ends ' +
+      '`CANCELLED`, its `rowsImported` counting the rows of the committed chunks, which stay imported. ' +
+      'Asking again while it cancels answers 202 again.',
+    tags: ['uploads'],
+    roles: ['operator'],
+    request: { params: uploadParams, query: NoQuery },
+    responses: {
+      202: jsonResponse('Cancelling; follow `Location`', UploadCancelAccepted, { location: true }),
+      400: shared('BadRequest'),
+      404: shared('NotFound'),
+      409: problem('The upload has already ended (its status is final)'),
     },
   }),
   getUpload: apiRoute({

@@ -3,12 +3,13 @@
  * Payloads carry references (upload id, chunk number), never rows: the rows stay staged in MySQL.
  */
 import { defineQuery } from '@temporalio/workflow';
+import type { UploadStatus } from '../../domain/uploads/statuses';
+
+export type { UploadStatus };
 
 export const uploadWorkflowId = (uploadId: string): string => `upload:${uploadId}`;
 export const chunkWorkflowId = (uploadId: string, chunk: number): string =>
   `upload:${uploadId}:chunk:${chunk}`;
-
-export type UploadStatus = 'RUNNING' | 'COMPLETED' | 'COMPLETED_WITH_ERRORS' | 'FAILED';
 
 export interface ChunkCounts {
   rowsImported: number;

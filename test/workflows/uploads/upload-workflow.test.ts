@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { createUploadActivities } from '../../../src/activities/uploads';
@@ -49,6 +52,7 @@ describe('uploadWorkflow (time-skipping server)', () => {
       maxConcurrent: 0,
       attempts: new Map<number, number>(),
       finished: undefined as UploadProgress | undefined,
+      cancelled: false,
     };
     const activities: UploadActivities = {
       planUpload: () => Promise.resolve({ chunksTotal }),
@@ -71,8 +75,9 @@ describe('uploadWorkflow (time-skipping server)', () => {
           running -= 1;
         }
       },
-      finishUpload: ({ progress }) => {
+      finishUpload: ({ progress, cancelled }) => {
         record.finished = progress;
+        record.cancelled = cancelled ?? false;
         return Promise.resolve();
       },
     };
@@ -172,4 +177,65 @@ describe('uploadWorkflow (time-skipping server)', () => {
       rowsImported: 4 * 99,
     });
   });
+
+  it('on cancel starts no further chunk, lets the chunks in flight end, and records CANCELLED', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { activities, record } = scripted(20);
+    const importChunk = activities.importChunk.bind(activities);
+    const reached = new Set<number>();
+    activities.importChunk = async (input) => {
+      // The first two chunks import; the next two wait, in flight, until the test has cancelled.
+      reached.add(input.chunk);
+      if (input.chunk >= 2) await released;
+      return importChunk(input);
+    };
+    const taskQueue = `uploads-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      dataConverter: testDataConverter,
+      activities,
+    });
+    const uploadId = randomUUID();
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(uploadWorkflow, {
+        workflowId: uploadWorkflowId(uploadId),
+        taskQueue,
+        args: [{ uploadId, window: 2, chunksPerRun: 100 }],
+      });
+      await eventually(
+        () => Promise.resolve(reached.size),
+        (started) => started === 4,
+      );
+      await handle.cancel();
+      release();
+      const outcome = await handle.result().catch((error: unknown) => error);
+      expect(outcome).toBeInstanceOf(WorkflowFailedError);
+      expect((outcome as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    });
+    expect(record.cancelled).toBe(true);
+    expect([...reached].sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+    // Both chunks in flight ended their attempt before the outcome was recorded.
+    expect([...record.attempts.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+  });
+});
+
+const HISTORIES = path.resolve(__dirname, '../../fixtures/histories');
+
+/** Histories recorded by the workflow code before the cancel and search-attribute patches. */
+describe('uploadWorkflow replay', () => {
+  it.each(fs.readdirSync(HISTORIES).filter((file) => file.startsWith('upload-')))(
+    'replays %s',
+    async (file) => {
+      const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
+      await expect(
+        Worker.runReplayHistory(
+          { workflowsPath: require.resolve('../../../src/workflows'), dataConverter: testDataConverter },
+          history,
+        ),
+      ).resolves.toBeUndefined();
+    },
+  );
 });
