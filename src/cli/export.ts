@@ -1,9 +1,8 @@
+import { ORDER_STATUSES } from '../domain/orders/order-state';
 import { Command, Option } from 'commander';
 import { withContext } from './context';
 import { download, type DownloadFormat } from './download';
 import { megabytes, perSecond, seconds } from './output';
-
-const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'];
 
 export function exportCommand(): Command {
   return new Command('export')

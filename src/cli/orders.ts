@@ -1,3 +1,4 @@
+import { ORDER_STATUSES } from '../domain/orders/order-state';
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ApiClient } from './client';
@@ -35,7 +36,6 @@ export interface CardInput {
   holder?: string;
 }
 
-const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED', 'EXPIRED'];
 const POLL_MS = 250;
 /** The workflow takes a cancel in well under a second; past this the CLI reports the order as still cancelling. */
 const CANCEL_WAIT_MS = 60_000;

@@ -1,8 +1,9 @@
+import { UPLOAD_STATUSES } from '../domain/uploads/statuses';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { Command, Option } from 'commander';
-import { ApiError, type ApiClient } from './client';
+import type { ApiClient } from './client';
 import { pollUntil, withContext } from './context';
 import { download } from './download';
 import { megabytes, perSecond, seconds, type Output } from './output';
@@ -21,7 +22,6 @@ export interface UploadView {
 }
 
 const CONTENT_TYPES: Record<string, string> = { '.csv': 'text/csv', '.xml': 'application/xml' };
-const UPLOAD_STATUSES = ['RUNNING', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED'];
 const POLL_MS = 500;
 
 const EXIT_CODES = `
@@ -102,22 +102,14 @@ export function uploadsCommand(): Command {
     .option('--cursor <cursor>', 'the next page: the cursor a previous page printed')
     .action(async (options: { status?: string; limit: string; cursor?: string }, command: Command) =>
       withContext(command, async ({ api, out }) => {
-        let body: { items: UploadView[]; nextCursor: string | null };
-        try {
-          ({ body } = await api.json<typeof body>('GET', '/uploads', {
+        const { body } = await api.json<{ items: UploadView[]; nextCursor: string | null }>(
+          'GET',
+          '/uploads',
+          {
             role: 'operator',
             query: { status: options.status, limit: options.limit, cursor: options.cursor },
-          }));
-        } catch (error) {
-          if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
-            throw new Error(
-              `this durapay API (${api.baseUrl.origin}) cannot list uploads yet (GET /uploads answered ${error.status}); ` +
-                'follow one upload with `durapay uploads get <uploadId>`',
-              { cause: error },
-            );
-          }
-          throw error;
-        }
+          },
+        );
         out.result(body, () => [
           ...body.items.map(
             (upload) =>

@@ -248,18 +248,18 @@ describe('the durapay CLI, run as a process against the real stack', () => {
     }
   });
 
-  it('lists uploads, or says clearly that this API cannot yet', async () => {
-    const routeExists = (
-      await fetch(`${stack.api.baseUrl}/uploads`, { headers: stack.api.headers('operator') })
-    ).ok;
-    const run = await durapay(['--json', 'uploads', 'list'], 'operator');
-    if (routeExists) {
-      expect(run.code).toBe(0);
-      expect(JSON.parse(run.stdout).items.length).toBeGreaterThan(0);
-    } else {
-      expect(run.code).toBe(1);
-      expect(run.stderr).toContain('cannot list uploads yet (GET /uploads answered');
-    }
+  it('lists uploads newest first, filtered by status', async () => {
+    const all = json(await durapay(['--json', 'uploads', 'list'], 'operator'));
+    const formats = all.items.map((upload: { format: string }) => upload.format);
+    // The XML upload came after the CSV one; the refused one was never staged.
+    expect(formats.indexOf('xml')).toBeLessThan(formats.indexOf('csv'));
+    const completed = json(await durapay(['--json', 'uploads', 'list', '--status', 'COMPLETED'], 'operator'));
+    expect(completed.items.length).toBeGreaterThan(0);
+    expect(completed.items.every((upload: { status: string }) => upload.status === 'COMPLETED')).toBe(true);
+    const plain = await durapay(['uploads', 'list', '--limit', '1'], 'operator');
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^\S+ {2}COMPLETED {2}xml {2}/);
+    expect(plain.stdout).toMatch(/more: --cursor \S+/);
   });
 
   it('shows a live progress bar on a terminal', async () => {
