@@ -204,7 +204,7 @@ export async function completedCardPayments(
 /** Runs newest first, keyset-paged on (started_at, run_id). */
 export async function listRuns(
   db: Db,
-  query: { limit: number; after?: { startedAt: Date; runId: string } },
+  query: { limit: number; after?: { at: Date; id: string } },
 ): Promise<RunRow[]> {
   const rows = db<RunRow>(RUNS)
     .orderBy([
@@ -213,7 +213,7 @@ export async function listRuns(
     ])
     .limit(query.limit);
   if (query.after) {
-    void rows.whereRaw('(started_at, run_id) < (?, ?)', [query.after.startedAt, query.after.runId]);
+    void rows.whereRaw('(started_at, run_id) < (?, ?)', [query.after.at, query.after.id]);
   }
   return rows;
 }

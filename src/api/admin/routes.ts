@@ -5,7 +5,8 @@ import { isCurrency } from '../../domain/currencies';
 import { formatAmount } from '../../domain/money';
 import type { FindingKind } from '../../workflows/reconciliation/messages';
 import { addRoute } from '../http/route';
-import { encodeRunCursor, MAX_FINDINGS_PER_RUN, reconciliationApi, type ReconciliationRun } from './schemas';
+import { nextCursor } from '../http/pages';
+import { MAX_FINDINGS_PER_RUN, reconciliationApi, type ReconciliationRun } from './schemas';
 
 /** Operators read what the reconciliation runs found. */
 export function reconciliationRoutes({ db }: { db: Db }): Router {
@@ -18,7 +19,6 @@ export function reconciliationRoutes({ db }: { db: Db }): Router {
       runs.map((run) => run.run_id),
       MAX_FINDINGS_PER_RUN,
     );
-    const last = runs.at(-1);
     ctx.body = {
       items: runs.map((run) =>
         runView(
@@ -26,7 +26,7 @@ export function reconciliationRoutes({ db }: { db: Db }): Router {
           findings.filter((finding) => finding.run_id === run.run_id),
         ),
       ),
-      nextCursor: runs.length === query.limit && last ? encodeRunCursor(last.started_at, last.run_id) : null,
+      nextCursor: nextCursor(runs, query.limit, (run) => ({ at: run.started_at, id: run.run_id })),
     };
   });
 

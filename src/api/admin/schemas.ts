@@ -1,47 +1,11 @@
 /** The reconciliation API for operators: its query, responses and route definition. */
 import { FINDING_KINDS } from '../../workflows/reconciliation/messages';
+import { nextCursorField, pageQuery } from '../http/pages';
 import { apiRoute } from '../http/route';
 import { Amount, jsonResponse, shared, Timestamp } from '../http/schemas';
 import { z } from '../http/zod';
 
-/** A position in the list of runs (newest first), as an opaque cursor. */
-export function encodeRunCursor(startedAt: Date, runId: string): string {
-  return Buffer.from(JSON.stringify([startedAt.toISOString(), runId])).toString('base64url');
-}
-
-function decodeRunCursor(cursor: string): { startedAt: Date; runId: string } | undefined {
-  try {
-    const [startedAt, runId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const date = new Date(String(startedAt));
-    if (typeof runId === 'string' && runId.length <= 64 && !Number.isNaN(date.getTime())) {
-      return { startedAt: date, runId };
-    }
-  } catch {
-    // not a cursor of ours
-  }
-  return undefined;
-}
-
-export const ListReconciliationsQuery = z.strictObject({
-  limit: z
-    .string({ error: 'must be a whole number from 1 to 100' })
-    .regex(/^\d{1,3}$/, { error: 'must be a whole number from 1 to 100' })
-    .transform(Number)
-    .refine((limit) => limit >= 1 && limit <= 100, { error: 'must be a whole number from 1 to 100' })
-    .optional()
-    .transform((limit) => limit ?? 20)
-    .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Runs per page' }),
-  cursor: z
-    .string({ error: 'is not one this API returned' })
-    .transform((text, ctx) => {
-      const after = decodeRunCursor(text);
-      if (after) return after;
-      ctx.addIssue({ code: 'custom', message: 'is not one this API returned' });
-      return z.NEVER;
-    })
-    .optional()
-    .openapi({ description: 'The `nextCursor` of the previous page, as returned (opaque)' }),
-});
+export const ListReconciliationsQuery = z.strictObject(pageQuery);
 export type ListReconciliationsQuery = z.output<typeof ListReconciliationsQuery>;
 
 const Money = z
@@ -104,10 +68,7 @@ export type ReconciliationRun = z.input<typeof ReconciliationRun>;
 export const ReconciliationList = z
   .strictObject({
     items: z.array(ReconciliationRun),
-    nextCursor: z
-      .string()
-      .nullable()
-      .openapi({ description: 'Pass as `cursor` for the next page; null when this page is not full' }),
+    nextCursor: nextCursorField(),
   })
   .openapi('ReconciliationList');
 
