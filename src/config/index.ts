@@ -51,6 +51,8 @@ export interface Config {
     /** Temporal calls (starts, signals, updates) one API process lets wait at once; past it, 503 at once. */
     maxTemporalCallsInFlight: number;
   };
+  /** The payment provider's HTTP API; undefined when DURAPAY_GATEWAY_URL is unset (see selectGateway). */
+  gateway: GatewayConfig | undefined;
   /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
   gatewayLatencyMs: number;
   uploads: {
@@ -81,6 +83,16 @@ export interface Config {
     /** SQLite's `synchronous` for that file, in WAL mode (scripts/lib/dev-server-store.ts says what each risks). */
     devTemporalSynchronous: SqliteSynchronous;
   };
+}
+
+export interface GatewayConfig {
+  /** Base URL; `v1/charges` is resolved against it. */
+  url: string;
+  /** Sent as a Bearer token. */
+  apiKey: string;
+  connectTimeoutMs: number;
+  /** Below the charge activity's 30 s start-to-close timeout, so a slow provider fails the attempt here. */
+  responseTimeoutMs: number;
 }
 
 /** SQLite `synchronous` settings the dev server's file may use (scripts/lib/dev-server-store.ts says what each risks). */
@@ -219,6 +231,16 @@ export const environment = z.object({
   DURAPAY_PAYMENT_WAIT_MS: milliseconds().prefault('10000'),
   DURAPAY_TEMPORAL_DEADLINE_MS: milliseconds().prefault('5000'),
   DURAPAY_TEMPORAL_MAX_IN_FLIGHT: count(100_000).prefault('200'),
+  DURAPAY_GATEWAY_URL: z
+    .url({ protocol: /^https?$/, ...fix('must be an http(s) URL such as https://api.provider.example') })
+    .optional(),
+  DURAPAY_GATEWAY_KEY: z.string().optional(),
+  DURAPAY_GATEWAY_CONNECT_TIMEOUT_MS: milliseconds().prefault('2000'),
+  DURAPAY_GATEWAY_TIMEOUT_MS: wholeNumber(
+    1,
+    25_000,
+    'must be a whole number of milliseconds from 1 to 25000',
+  ).prefault('10000'),
   DURAPAY_GATEWAY_LATENCY_MS: milliseconds().prefault('0'),
   DURAPAY_MAX_UPLOAD: byteSize().prefault('1gb'),
   DURAPAY_UPLOAD_CHUNK_ROWS: count(100_000).prefault('2500'),
@@ -236,6 +258,13 @@ export const environment = z.object({
 });
 
 const checkedEnvironment = environment.superRefine((env, ctx) => {
+  if (env.DURAPAY_GATEWAY_URL !== undefined && env.DURAPAY_GATEWAY_KEY === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DURAPAY_GATEWAY_KEY'],
+      message: 'is required with DURAPAY_GATEWAY_URL: the API key of that provider',
+    });
+  }
   if (env.NODE_ENV !== 'production') return;
   for (const [name, schema] of Object.entries(environment.shape)) {
     const required = requiredInProduction.get(schema);
@@ -293,6 +322,15 @@ export function loadConfig(env: Env = process.env): Config {
       temporalDeadlineMs: e.DURAPAY_TEMPORAL_DEADLINE_MS,
       maxTemporalCallsInFlight: e.DURAPAY_TEMPORAL_MAX_IN_FLIGHT,
     },
+    gateway:
+      e.DURAPAY_GATEWAY_URL === undefined
+        ? undefined
+        : {
+            url: e.DURAPAY_GATEWAY_URL,
+            apiKey: e.DURAPAY_GATEWAY_KEY!,
+            connectTimeoutMs: e.DURAPAY_GATEWAY_CONNECT_TIMEOUT_MS,
+            responseTimeoutMs: e.DURAPAY_GATEWAY_TIMEOUT_MS,
+          },
     gatewayLatencyMs: e.DURAPAY_GATEWAY_LATENCY_MS,
     uploads: {
       maxBytes: e.DURAPAY_MAX_UPLOAD,

@@ -5,7 +5,7 @@ import { createDb } from '../db/knex';
 import { createLogger } from '../logging/logger';
 import { sdkLogger } from '../logging/sdk-logger';
 import { createActivities } from '../activities';
-import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
+import { selectGateway } from '../activities/orders/select-gateway';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createDataConverter } from '../temporal/data-converter';
 import { bundleWorkflowsInChildProcess } from './workflow-bundle';
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'worker' }, { level: config.logLevel });
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: sdkLogger(logger.child({ sdk: true })) });
 
+  const payments = selectGateway(config, (message) => logger.warn(message));
   const db = createDb(config.databaseUrl);
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
         db,
         cipher: createFieldCipher(config, (message) => logger.warn(message)),
         fingerprinter: createCardFingerprinter(config, (message) => logger.warn(message)),
-        gateway: createSimulatedGateway({ latencyMs: config.gatewayLatencyMs }),
+        gateway: payments.gateway,
       }),
       shutdownGraceTime: '30s',
     });
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     await worker.run();
     logger.info('worker stopped');
   } finally {
+    await payments.close();
     await db.destroy();
     await connection.close();
   }
