@@ -18,9 +18,7 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 const VISA = '4242424242424242';
 const CVC = '842';
 const EXP_YEAR = new Date().getUTCFullYear() + 3;
-// A storm of this size finishes in about a minute on a small shared machine; the issue's 500 payments over
-// 100 orders take several, too slow for every test run.
-const STORM_ORDERS = 20;
+const STORM_ORDERS = 100;
 const STORM_PAYMENTS_PER_ORDER = 5;
 
 describe('exactly-once charging across crashes, drops and outages', () => {
