@@ -1,7 +1,8 @@
 /**
  * `npm start`: installs what is missing, then runs and supervises the whole local stack with prefixed logs:
  * MariaDB (unless DATABASE_URL answers), the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is
- * set), the migrations, the worker and the API. Ctrl-C stops everything in reverse order.
+ * set), the migrations, the sandbox payment provider (unless DURAPAY_GATEWAY_URL names a provider), the
+ * worker and the API. Ctrl-C stops everything in reverse order.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import {
 } from './lib/mariadb';
 import { LOCAL_MARIADB } from './lib/local-stack';
 import { forwardLines, stopProcess } from './lib/process';
+import { SANDBOX_URL, loadOrCreateSandboxKey, sandboxDatabaseUrl, sandboxListening } from './lib/sandbox';
 import { prefixedLogger } from './lib/log-format';
 
 const TEMPORAL_PORT = 7233;
@@ -72,8 +74,10 @@ async function main(): Promise<void> {
     await db.destroy();
   }
 
+  const gateway = await startGateway(config);
   runTypeScript('worker', 'src/workers/main.ts', {
     NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
+    ...gateway,
   });
   runTypeScript('api', 'src/api/main.ts');
   log(
@@ -83,6 +87,24 @@ async function main(): Promise<void> {
     .filter(([, port]) => port > 0)
     .map(([process, port]) => `${process} http://localhost:${port}/metrics`);
   if (metrics.length > 0) log(`metrics: ${metrics.join(' · ')}`);
+}
+
+/** The worker's gateway variables: the provider the environment names, or the sandbox, started here. */
+async function startGateway(config: Config): Promise<NodeJS.ProcessEnv> {
+  const log = prefixedLogger('start');
+  if (config.gateway) {
+    log(`charging through the payment provider at ${config.gateway.url}`);
+    return {};
+  }
+  const key = loadOrCreateSandboxKey(config.dataDir);
+  const sandbox = runTypeScript('sandbox', 'src/sandbox/main.ts', {
+    DURAPAY_SANDBOX_KEY: key,
+    DURAPAY_SANDBOX_PORT: new URL(SANDBOX_URL).port,
+    DURAPAY_SANDBOX_DATABASE_URL: sandboxDatabaseUrl(config.databaseUrl),
+  });
+  await sandboxListening(sandbox);
+  log(`sandbox payment provider on ${SANDBOX_URL} (its key is in ${config.dataDir})`);
+  return { DURAPAY_GATEWAY_URL: SANDBOX_URL, DURAPAY_GATEWAY_KEY: key };
 }
 
 function startDevServer(
@@ -137,8 +159,8 @@ async function waitForTemporal(address: string): Promise<void> {
   }
 }
 
-function runTypeScript(name: string, entry: string, env: NodeJS.ProcessEnv = {}): void {
-  spawnSupervised(
+function runTypeScript(name: string, entry: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawnSupervised(
     name,
     path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
     [path.join(REPO_ROOT, entry)],
@@ -146,7 +168,12 @@ function runTypeScript(name: string, entry: string, env: NodeJS.ProcessEnv = {})
   );
 }
 
-function spawnSupervised(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
+function spawnSupervised(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
   // Own process group: Ctrl-C reaches only this supervisor, which then stops children in order.
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,6 +183,7 @@ function spawnSupervised(name: string, command: string, args: string[], env: Nod
   forwardLines(child.stdout, prefixedLogger(name));
   forwardLines(child.stderr, prefixedLogger(name));
   supervise(name, child);
+  return child;
 }
 
 /** Tracks a child: if it dies on its own, the whole stack stops, because a half-running stack misleads. */

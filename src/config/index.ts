@@ -51,10 +51,10 @@ export interface Config {
     /** How long `POST /orders/:id/payments?wait=true` waits for the outcome before answering 202. */
     paymentWaitMs: number;
   };
+  /** The payment provider's HTTP API; undefined when DURAPAY_GATEWAY_URL is unset (see selectGateway). */
+  gateway: GatewayConfig | undefined;
   /** Simulated payment gateway latency, to make local runs and benchmarks realistic. */
   gatewayLatencyMs: number;
-  /** The payment provider's API; reconciliation reads its charges. Unset: the built-in simulator. */
-  gateway: { url: string | undefined; key: string | undefined };
   reconciliation: {
     /** How often the schedule runs the reconciliation workflow. */
     intervalMs: number;
@@ -96,6 +96,16 @@ export interface Config {
     /** SQLite's `synchronous` for that file, in WAL mode (scripts/lib/dev-server-store.ts says what each risks). */
     devTemporalSynchronous: SqliteSynchronous;
   };
+}
+
+export interface GatewayConfig {
+  /** Base URL; `v1/charges` is resolved against it. */
+  url: string;
+  /** Sent as a Bearer token. */
+  apiKey: string;
+  connectTimeoutMs: number;
+  /** Below the charge activity's 30 s start-to-close timeout, so a slow provider fails the attempt here. */
+  responseTimeoutMs: number;
 }
 
 /** SQLite `synchronous` settings the dev server's file may use (scripts/lib/dev-server-store.ts says what each risks). */
@@ -236,9 +246,17 @@ export const environment = z.object({
   DURAPAY_PAYMENT_WAIT_MS: milliseconds().prefault('10000'),
   DURAPAY_TEMPORAL_DEADLINE_MS: milliseconds().prefault('5000'),
   DURAPAY_TEMPORAL_MAX_IN_FLIGHT: count(100_000).prefault('200'),
-  DURAPAY_GATEWAY_LATENCY_MS: milliseconds().prefault('0'),
-  DURAPAY_GATEWAY_URL: z.url({ protocol: /^https?$/, ...fix('must be an http(s) URL') }).optional(),
+  DURAPAY_GATEWAY_URL: z
+    .url({ protocol: /^https?$/, ...fix('must be an http(s) URL such as https://api.provider.example') })
+    .optional(),
   DURAPAY_GATEWAY_KEY: z.string().optional(),
+  DURAPAY_GATEWAY_CONNECT_TIMEOUT_MS: milliseconds().prefault('2000'),
+  DURAPAY_GATEWAY_TIMEOUT_MS: wholeNumber(
+    1,
+    25_000,
+    'must be a whole number of milliseconds from 1 to 25000',
+  ).prefault('10000'),
+  DURAPAY_GATEWAY_LATENCY_MS: milliseconds().prefault('0'),
   DURAPAY_RECONCILIATION_INTERVAL: isoDuration()
     .refine((ms) => ms >= 60_000, 'must be at least one minute (PT1M)')
     .prefault('PT1H'),
@@ -261,6 +279,13 @@ export const environment = z.object({
 });
 
 const checkedEnvironment = environment.superRefine((env, ctx) => {
+  if (env.DURAPAY_GATEWAY_URL !== undefined && env.DURAPAY_GATEWAY_KEY === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DURAPAY_GATEWAY_KEY'],
+      message: 'is required with DURAPAY_GATEWAY_URL: the API key of that provider',
+    });
+  }
   if (env.NODE_ENV !== 'production') return;
   for (const [name, schema] of Object.entries(environment.shape)) {
     const required = requiredInProduction.get(schema);
@@ -318,8 +343,16 @@ export function loadConfig(env: Env = process.env): Config {
       defaultDeadlineMs: e.DURAPAY_PAYMENT_DEADLINE,
       paymentWaitMs: e.DURAPAY_PAYMENT_WAIT_MS,
     },
+    gateway:
+      e.DURAPAY_GATEWAY_URL === undefined
+        ? undefined
+        : {
+            url: e.DURAPAY_GATEWAY_URL,
+            apiKey: e.DURAPAY_GATEWAY_KEY!,
+            connectTimeoutMs: e.DURAPAY_GATEWAY_CONNECT_TIMEOUT_MS,
+            responseTimeoutMs: e.DURAPAY_GATEWAY_TIMEOUT_MS,
+          },
     gatewayLatencyMs: e.DURAPAY_GATEWAY_LATENCY_MS,
-    gateway: { url: e.DURAPAY_GATEWAY_URL, key: e.DURAPAY_GATEWAY_KEY },
     reconciliation: {
       intervalMs: e.DURAPAY_RECONCILIATION_INTERVAL,
       graceMs: e.DURAPAY_RECONCILIATION_GRACE,

@@ -37,6 +37,11 @@ export interface PaymentRow {
   card_last4: string | null;
   card_number_enc: string | null;
   card_fingerprint: string | null;
+  card_exp_month: number | null;
+  /** Four digits. */
+  card_exp_year: number | null;
+  /** The CVC, sealed to its cell, only while the payment is PENDING (PCI DSS 3.3.2); null for imports. */
+  card_cvc_enc: string | null;
   failure_reason: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
@@ -83,6 +88,10 @@ export interface NewCardPayment {
   amount: number;
   currency: string;
   cardNumber: string;
+  /** An imported payment carries neither expiry nor CVC. */
+  expMonth?: number;
+  expYear?: number;
+  cvc?: string;
   idempotencyKey?: string;
   requestHash?: string;
 }
@@ -112,6 +121,12 @@ export function newCardPaymentRow(
       rowId: payment.paymentId,
     }),
     card_fingerprint: fingerprinter.fingerprint(payment.cardNumber),
+    card_exp_month: payment.expMonth ?? null,
+    card_exp_year: payment.expYear ?? null,
+    card_cvc_enc:
+      payment.cvc === undefined
+        ? null
+        : cipher.encrypt(payment.cvc, { table: PAYMENTS, column: CARD_CVC_COLUMN, rowId: payment.paymentId }),
     failure_reason: null,
     idempotency_key: payment.idempotencyKey ?? null,
     request_hash: payment.requestHash ?? null,
@@ -121,6 +136,7 @@ export function newCardPaymentRow(
 }
 
 export const CARD_NUMBER_COLUMN = 'card_number_enc';
+export const CARD_CVC_COLUMN = 'card_cvc_enc';
 
 /**
  * Whose orders a read may see: `ownerPrincipal` limits it to that client's orders; without it (operators,
@@ -168,6 +184,9 @@ const PAYMENT_COLUMNS = [
   'card_last4',
   'card_number_enc',
   'card_fingerprint',
+  'card_exp_month',
+  'card_exp_year',
+  'card_cvc_enc',
   'failure_reason',
   'idempotency_key',
   'request_hash',
@@ -285,7 +304,8 @@ async function insertUnlessDuplicate(insert: Knex.QueryBuilder): Promise<boolean
 }
 
 /**
- * Settles a PENDING payment and recomputes what the order has been paid from its completed payments.
+ * Settles a PENDING payment, erasing its CVC (an outcome ends what PCI DSS 3.3.2 lets us keep it for), and
+ * recomputes what the order has been paid from its completed payments.
  * Recomputing (rather than adding) makes a repeated or reordered call harmless; the CHECK constraint on
  * orders refuses any total above the order amount.
  */
@@ -300,6 +320,7 @@ export async function settlePayment(
       .update({
         payment_status: settlement.status,
         failure_reason: settlement.failureReason ?? null,
+        card_cvc_enc: null,
         updated_at: now,
       });
     await trx.raw(

@@ -6,7 +6,7 @@ import { createLogger } from '../logging/logger';
 import { sdkLogger } from '../logging/sdk-logger';
 import { createActivities } from '../activities';
 import { createProviderCharges } from '../activities/reconciliation/provider-charges';
-import { createSimulatedGateway } from '../activities/orders/simulated-gateway';
+import { selectGateway } from '../activities/orders/select-gateway';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createDataConverter } from '../temporal/data-converter';
 import { activityObserver } from './activity-observer';
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     }),
   });
 
+  const payments = selectGateway(config, (message) => logger.warn(message));
   const db = createDb(config.databaseUrl);
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
@@ -42,11 +43,8 @@ async function main(): Promise<void> {
         db,
         cipher: createFieldCipher(config, (message) => logger.warn(message)),
         fingerprinter: createCardFingerprinter(config, (message) => logger.warn(message)),
-        gateway: createSimulatedGateway({ latencyMs: config.gatewayLatencyMs }),
-        providerCharges:
-          config.gateway.url && config.gateway.key
-            ? createProviderCharges({ url: config.gateway.url, apiKey: config.gateway.key })
-            : undefined,
+        gateway: payments.gateway,
+        providerCharges: config.gateway && createProviderCharges(config.gateway),
       }),
       interceptors: { activity: [activityObserver(runtime.metricMeter)] },
       shutdownGraceTime: '30s',
@@ -61,6 +59,7 @@ async function main(): Promise<void> {
     await worker.run();
     logger.info('worker stopped');
   } finally {
+    await payments.close();
     await db.destroy();
     await connection.close();
   }

@@ -354,7 +354,10 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
         (r) => r.body.amountPaid === '10.00',
       );
       expect(await paymentCount(orderId)).toBe(1);
-      expect(stack.gateway.charges.size).toBeGreaterThan(0);
+      const charges = await stack.sandbox.chargesFor(first.body.paymentId as string);
+      expect(charges.map(({ amount, currency }) => ({ amount, currency }))).toEqual([
+        { amount: 1_000, currency: 'USD' },
+      ]);
     });
 
     it.each([
@@ -409,6 +412,9 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
             amount: command.amount,
             currency: 'USD',
             cardNumber: command.card.number,
+            expMonth: command.card.expMonth,
+            expYear: command.card.expYear,
+            cvc: body.method.cvc,
             idempotencyKey: key,
             requestHash: command.requestHash,
           },

@@ -50,6 +50,18 @@ describe('loadConfig', () => {
     [{ DURAPAY_CODEC_CORS_ORIGIN: 'http://localhost:8233/' }, 'DURAPAY_CODEC_CORS_ORIGIN must be an origin'],
     [{ DURAPAY_CODEC_CORS_ORIGIN: '*' }, 'DURAPAY_CODEC_CORS_ORIGIN must be an origin'],
     [{ DATABASE_URL: 'postgres://x@y/z' }, 'DATABASE_URL must look like mysql://'],
+    [
+      { DURAPAY_GATEWAY_URL: 'http://127.0.0.1:4010' },
+      'DURAPAY_GATEWAY_KEY is required with DURAPAY_GATEWAY_URL',
+    ],
+    [
+      { DURAPAY_GATEWAY_URL: 'ftp://provider.example', DURAPAY_GATEWAY_KEY: 'k' },
+      'DURAPAY_GATEWAY_URL must be an http(s) URL',
+    ],
+    [
+      { DURAPAY_GATEWAY_TIMEOUT_MS: '30000' },
+      'DURAPAY_GATEWAY_TIMEOUT_MS must be a whole number of milliseconds from 1 to 25000',
+    ],
     [{ PORT: '70000' }, 'PORT must be a port number'],
     [{ PORT: 'abc' }, 'PORT must be a port number'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, test or production'],
@@ -91,6 +103,19 @@ describe('loadConfig', () => {
   it('keeps idle connections 65 s by default, longer than common load-balancer idle timeouts', () => {
     expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
     expect(loadConfig({ DURAPAY_KEEP_ALIVE_MS: '120000' }).keepAliveTimeoutMs).toBe(120_000);
+  });
+
+  it('reads the payment provider, with timeouts below the charge activity timeout', () => {
+    expect(loadConfig({}).gateway).toBeUndefined();
+    expect(
+      loadConfig({ DURAPAY_GATEWAY_URL: 'https://api.provider.example', DURAPAY_GATEWAY_KEY: 'sk_live_x' })
+        .gateway,
+    ).toEqual({
+      url: 'https://api.provider.example',
+      apiKey: 'sk_live_x',
+      connectTimeoutMs: 2_000,
+      responseTimeoutMs: 10_000,
+    });
   });
 
   it('gives a request 30 minutes by default, room for an upload of the largest allowed size', () => {

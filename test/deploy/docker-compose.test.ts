@@ -126,7 +126,7 @@ function composeVariables(): { name: string; operator: string; rest: string }[] 
   );
 }
 
-const appServices = ['migrate', 'worker', 'api'] as const;
+const appServices = ['migrate', 'sandbox', 'worker', 'api'] as const;
 const infraServices = [
   'mysql',
   'temporal-schema',
@@ -144,6 +144,7 @@ const secrets = [
   'DURAPAY_PAYLOAD_KEYS',
   'DURAPAY_API_KEYS',
   'GRAFANA_ADMIN_PASSWORD',
+  'DURAPAY_GATEWAY_KEY',
 ];
 
 describe('docker-compose.yml', () => {
@@ -339,6 +340,7 @@ describe('docker-compose.yml', () => {
   describe('durapay services', () => {
     const commands: Record<(typeof appServices)[number], string[]> = {
       migrate: ['node', 'dist/src/db/migrate.js'],
+      sandbox: ['node', 'dist/src/sandbox/main.js'],
       worker: ['node', 'dist/src/workers/main.js'],
       api: ['node', 'dist/src/api/main.js'],
     };
@@ -353,15 +355,18 @@ describe('docker-compose.yml', () => {
       expect(service(name).command).toEqual(commands[name]);
     });
 
-    it.each(appServices)('%s gets the production configuration', (name) => {
-      const vars = env(name);
-      expect(vars.NODE_ENV).toBe('production');
-      expect(vars.TEMPORAL_ADDRESS).toBe('temporal:7233');
-      expect(vars.TEMPORAL_NAMESPACE).toBe('default');
-      expect(vars.DURAPAY_TASK_QUEUE).toBe('${DURAPAY_TASK_QUEUE:-durapay}');
-      expect(vars.DATABASE_URL).toMatch(/^mysql:\/\//);
-      expect(vars.DURAPAY_FIELD_KEYS).toMatch(/^\$\{DURAPAY_FIELD_KEYS:\?.+\}$/);
-    });
+    it.each(appServices.filter((name) => name !== 'sandbox'))(
+      '%s gets the production configuration',
+      (name) => {
+        const vars = env(name);
+        expect(vars.NODE_ENV).toBe('production');
+        expect(vars.TEMPORAL_ADDRESS).toBe('temporal:7233');
+        expect(vars.TEMPORAL_NAMESPACE).toBe('default');
+        expect(vars.DURAPAY_TASK_QUEUE).toBe('${DURAPAY_TASK_QUEUE:-durapay}');
+        expect(vars.DATABASE_URL).toMatch(/^mysql:\/\//);
+        expect(vars.DURAPAY_FIELD_KEYS).toMatch(/^\$\{DURAPAY_FIELD_KEYS:\?.+\}$/);
+      },
+    );
 
     it('runs the worker with the bounded heap every other start of it uses', () => {
       expect(env('worker').NODE_OPTIONS).toBe(WORKER_NODE_OPTIONS);
@@ -372,12 +377,35 @@ describe('docker-compose.yml', () => {
       expect(dependencies('migrate')).toEqual({ mysql: 'service_healthy' });
     });
 
-    it.each(['worker', 'api'])('%s starts after Temporal is ready, set up and the migrations ran', (name) => {
-      expect(dependencies(name)).toEqual({
+    it('api starts after Temporal is ready, set up and the migrations ran', () => {
+      expect(dependencies('api')).toEqual({
         temporal: 'service_healthy',
         'temporal-setup': 'service_completed_successfully',
         migrate: 'service_completed_successfully',
       });
+    });
+
+    it('worker starts after that and once the sandbox provider listens', () => {
+      expect(dependencies('worker')).toEqual({
+        temporal: 'service_healthy',
+        'temporal-setup': 'service_completed_successfully',
+        migrate: 'service_completed_successfully',
+        sandbox: 'service_healthy',
+      });
+    });
+
+    it('worker charges the sandbox service unless a provider is named, with the key the sandbox requires', () => {
+      expect(env('worker').DURAPAY_GATEWAY_URL).toBe('${DURAPAY_GATEWAY_URL:-http://sandbox:4010}');
+      expect(env('sandbox').DURAPAY_SANDBOX_PORT).toBe('4010');
+      expect(env('worker').DURAPAY_GATEWAY_KEY).toBe(env('sandbox').DURAPAY_SANDBOX_KEY);
+      expect(env('sandbox').DURAPAY_SANDBOX_DATABASE_URL).toMatch(/@mysql:3306\/durapay_sandbox$/);
+      expect(ports('sandbox')).toEqual([]);
+    });
+
+    it('mysql gives the app user the database of the sandbox, created once', () => {
+      const script = readFileSync(path.join(root, 'deploy/mysql/initdb/20-sandbox-database.sh'), 'utf8');
+      expect(script).toContain('CREATE DATABASE IF NOT EXISTS');
+      expect(script).toContain('durapay\\\\_sandbox');
     });
 
     it('api publishes port 3000 and is health-checked on GET /health without curl', () => {

@@ -2,21 +2,27 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
-import { createSimulatedGateway, type SimulatedGateway } from '../../src/activities/orders/simulated-gateway';
+import { createHttpGateway } from '../../src/activities/orders/http-gateway';
 import type { CardFingerprinter } from '../../src/crypto/card-fingerprint';
 import type { FieldCipher } from '../../src/crypto/field-cipher';
 import { startTestApi, type TestApi } from './api';
 import { freePort } from './http';
 import { createTestDatabase, type TestDatabase } from './db';
+import { sandboxClient, type SandboxClient } from './sandbox-client';
+import { startSandboxProcess, TEST_SANDBOX_KEY, type SandboxProcess } from './sandbox-process';
 import { testCipher, testFingerprinter } from './orders';
 import { createDevServerEnv, testDataConverter, type DevServerWebUi } from './temporal';
 
-/** The whole stack in one test file: real dev server, real MariaDB, a real worker and the real API. */
+/**
+ * The whole stack in one test file: real dev server, real MariaDB, a real worker charging the real sandbox
+ * provider (its own process and database) over HTTP, and the real API.
+ */
 export interface TestStack {
   env: TestWorkflowEnvironment;
   database: TestDatabase;
   api: TestApi;
-  gateway: SimulatedGateway;
+  /** The sandbox provider's process, and its API for reading charges and setting faults. */
+  sandbox: SandboxProcess & SandboxClient;
   cipher: FieldCipher;
   fingerprinter: CardFingerprinter;
   /** With `webUi`: the dev server's Web UI, and the codec endpoint it uses (the API, named as a browser names it). */
@@ -45,10 +51,15 @@ export async function startTestStack(
     devServerUi = { port: uiPort, codecEndpoint: webUi.codecEndpoint };
     env = { DURAPAY_CODEC_CORS_ORIGIN: webUi.url, ...env };
   }
-  const [temporal, database] = await Promise.all([createDevServerEnv(devServerUi), createTestDatabase()]);
+  const [temporal, database, sandboxDatabase] = await Promise.all([
+    createDevServerEnv(devServerUi),
+    createTestDatabase(),
+    createTestDatabase({ migrate: false }),
+  ]);
+  const sandboxProcess = await startSandboxProcess({ databaseUrl: sandboxDatabase.url });
   const cipher = testCipher();
   const fingerprinter = testFingerprinter();
-  const gateway = createSimulatedGateway();
+  const gateway = createHttpGateway({ url: sandboxProcess.url, apiKey: TEST_SANDBOX_KEY });
   const worker = await Worker.create({
     connection: temporal.nativeConnection,
     taskQueue,
@@ -76,14 +87,16 @@ export async function startTestStack(
     api,
     webUi,
     startApi,
-    gateway,
+    sandbox: Object.assign(sandboxProcess, sandboxClient(sandboxProcess.url)),
     cipher,
     fingerprinter,
     async stop() {
       await api.close();
       worker.shutdown();
       await running;
-      await database.drop();
+      await gateway.close();
+      await sandboxProcess.stop();
+      await Promise.all([database.drop(), sandboxDatabase.drop()]);
       await temporal.teardown();
     },
   };

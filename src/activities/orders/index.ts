@@ -1,10 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../../db/knex';
-import { CARD_NUMBER_COLUMN, PAYMENTS, closeOrderRow, findPayment, settlePayment } from '../../db/orders';
+import {
+  CARD_CVC_COLUMN,
+  CARD_NUMBER_COLUMN,
+  PAYMENTS,
+  closeOrderRow,
+  findPayment,
+  settlePayment,
+} from '../../db/orders';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import { parseDbDecimal } from '../../domain/money';
 import type { OrderStatus, PaymentSummary } from '../../domain/orders/order-state';
-import type { PaymentGateway } from './gateway';
+import { GatewayRequestError, type ChargeResult, type PaymentGateway } from './gateway';
 import { PAYMENT_DECLINED, PAYMENT_INVALID } from '../../workflows/orders/messages';
 
 export interface OrderActivityDeps {
@@ -19,8 +26,9 @@ export const paymentIdempotencyKey = (paymentId: string): string => `durapay:pay
 export function createOrderActivities({ db, cipher, gateway, now = () => new Date() }: OrderActivityDeps) {
   return {
     /**
-     * Charges the card stored (encrypted) on the payment row. The card number is decrypted here only, so it
-     * never enters a workflow payload. Throws PaymentDeclined for declines; other errors are retried.
+     * Charges the card stored (encrypted) on the payment row. Its number and CVC are decrypted here only, so
+     * they never enter a workflow payload. Throws PaymentDeclined for declines and
+     * PaymentInvalid for a request the provider refuses as such; other errors are retried.
      */
     async chargePayment(input: {
       orderId: string;
@@ -41,22 +49,38 @@ export function createOrderActivities({ db, cipher, gateway, now = () => new Dat
           PAYMENT_INVALID,
         );
       }
-      const cardNumber = cipher.decrypt(payment.card_number_enc, {
-        table: PAYMENTS,
-        column: CARD_NUMBER_COLUMN,
-        rowId: payment.payment_id,
-      });
-      const result = await gateway.charge({
-        idempotencyKey: paymentIdempotencyKey(input.paymentId),
-        amount: input.amount,
-        currency: input.currency,
-        cardNumber,
-      });
+      const cell = (column: string) => ({ table: PAYMENTS, column, rowId: payment.payment_id });
+      const cardNumber = cipher.decrypt(payment.card_number_enc, cell(CARD_NUMBER_COLUMN));
+      // Gone once the payment has an outcome; a retry after that is still the same request to the provider.
+      const cvc = payment.card_cvc_enc
+        ? cipher.decrypt(payment.card_cvc_enc, cell(CARD_CVC_COLUMN))
+        : undefined;
+      let result: ChargeResult;
+      try {
+        result = await gateway.charge({
+          idempotencyKey: paymentIdempotencyKey(input.paymentId),
+          amount: input.amount,
+          currency: input.currency,
+          cardNumber,
+          ...(payment.card_exp_month === null || payment.card_exp_year === null
+            ? {}
+            : { expMonth: payment.card_exp_month, expYear: payment.card_exp_year }),
+          ...(cvc === undefined ? {} : { cvc }),
+          metadata: { orderId: input.orderId, paymentId: input.paymentId },
+        });
+      } catch (error) {
+        // The provider refused the request itself (credentials, body, a key reused with another body): the
+        // same request fails the same way every time, so the payment fails now instead of after 10 minutes.
+        if (error instanceof GatewayRequestError)
+          throw ApplicationFailure.nonRetryable(error.message, PAYMENT_INVALID);
+        throw error;
+      }
       if (result.status === 'declined')
         throw ApplicationFailure.nonRetryable(result.reason, PAYMENT_DECLINED);
       return result.chargeId;
     },
 
+    /** Settles the payment and erases its CVC, whatever the outcome; repeating it changes nothing. */
     async recordPaymentResult(input: { orderId: string; payment: PaymentSummary }): Promise<void> {
       const { status, failureReason } = input.payment;
       if (status === 'PENDING') throw ApplicationFailure.nonRetryable('only final payments are recorded');

@@ -43,7 +43,7 @@ export function createOrderCommand(body: CreateOrderBody, defaultDeadlineMs: num
   };
 }
 
-/** Completes a payment once the order's currency is known; the CVC is checked here and then dropped. */
+/** Completes a payment once the order's currency is known; the CVC is checked here, and kept out of the hash. */
 export function paymentCommand(body: CreatePaymentBody, currency: string, now: Date): PaymentCommand {
   const amount = parseAmount(body.amount, currency);
   const { number, expMonth, expYear, cvc } = body.method;

@@ -211,6 +211,10 @@ export function createOrderService(deps: OrderServiceDeps) {
           amount: command.amount,
           currency: order.currency,
           cardNumber: command.card.number,
+          expMonth: command.card.expMonth,
+          expYear: command.card.expYear,
+          // Kept encrypted until the payment's outcome, then erased: the provider checks it (PCI DSS 3.3.2).
+          cvc: body.method.cvc,
           ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
           requestHash: command.requestHash,
         },
