@@ -118,6 +118,20 @@ describe('metrics of the real API and worker processes', () => {
       JSON.stringify({ amount: '125.50', method: card }),
     );
     expect(paid.status).toBe('COMPLETED');
+    // A card that fails transiently twice before it is charged: two charge retries, then a third payment.
+    const flakyOrderId = `ORD-${randomUUID()}`;
+    await call(
+      'POST',
+      '/orders',
+      KEY,
+      JSON.stringify({ orderId: flakyOrderId, amount: '5.00', currency: 'USD' }),
+    );
+    await call(
+      'POST',
+      `/orders/${flakyOrderId}/payments`,
+      KEY,
+      JSON.stringify({ amount: '5.00', method: { ...card, number: '4000000000000119' } }),
+    );
     const charged = await eventually(
       () =>
         Promise.resolve(
@@ -168,9 +182,12 @@ describe('metrics of the real API and worker processes', () => {
     // The SDK's exporter publishes what the worker recorded on its next collection: poll, do not wait.
     const workerMetrics = await eventually(
       () => scrape(workerMetricsUrl),
-      (text) => sample(text, 'durapay_upload_rows_total', { result: 'rejected' }) === 1,
+      (text) =>
+        sample(text, 'durapay_upload_rows_total', { result: 'rejected' }) === 1 &&
+        sample(text, 'durapay_payments_total', { outcome: 'COMPLETED' }) === 2,
     );
-    expect(sample(workerMetrics, 'durapay_payments_total', { outcome: 'COMPLETED' })).toBe(1);
+    expect(sample(workerMetrics, 'durapay_payments_total', { outcome: 'COMPLETED' })).toBe(2);
+    expect(sample(workerMetrics, 'durapay_charge_retries_total')).toBe(2);
     expect(sample(workerMetrics, 'durapay_upload_rows_total', { result: 'imported' })).toBe(2);
     expect(sample(workerMetrics, 'temporal_activity_execution_latency_count')).toBeGreaterThan(0);
     expect(sample(workerMetrics, 'temporal_workflow_task_schedule_to_start_latency_count')).toBeGreaterThan(
