@@ -9,7 +9,7 @@ import {
   GatewayUnavailableError,
   type ChargeRequest,
 } from '../../src/activities/orders/gateway';
-import { createHttpGateway, type HttpGateway } from '../../src/activities/orders/http-gateway';
+import { createHttpGateway, providerBody, type HttpGateway } from '../../src/activities/orders/http-gateway';
 import { TEST_CARDS } from '../../src/domain/payments/test-cards';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startSandboxProcess, TEST_SANDBOX_KEY, type SandboxProcess } from '../support/sandbox-process';
@@ -51,21 +51,6 @@ function newCharge(overrides: Partial<ChargeRequest> = {}): ChargeRequest {
     cvc: CVC,
     metadata: { orderId: 'ORD-1', paymentId },
     ...overrides,
-  };
-}
-
-/** The provider's body for a charge, as the adapter sends it. */
-function bodyOf(charge: ChargeRequest) {
-  return {
-    amount: charge.amount,
-    currency: charge.currency,
-    card: {
-      number: charge.cardNumber,
-      exp_month: charge.expMonth,
-      exp_year: charge.expYear,
-      cvc: charge.cvc,
-    },
-    metadata: { order_id: charge.metadata!.orderId, payment_id: charge.metadata!.paymentId },
   };
 }
 
@@ -236,7 +221,7 @@ describe('idempotency under concurrency and crashes', () => {
     const charge = newCharge();
     const answers = await Promise.all(
       Array.from({ length: 8 }, () =>
-        call('POST', '/v1/charges', { body: bodyOf(charge), idempotencyKey: charge.idempotencyKey }),
+        call('POST', '/v1/charges', { body: providerBody(charge), idempotencyKey: charge.idempotencyKey }),
       ),
     );
     const taken = await chargesFor(charge.idempotencyKey);
@@ -296,7 +281,7 @@ describe('idempotency under concurrency and crashes', () => {
 
 describe('the raw API', () => {
   test('a charge needs an Idempotency-Key, a well-formed JSON body and the key', async () => {
-    const body = bodyOf(newCharge());
+    const body = providerBody(newCharge());
     await expect(call('POST', '/v1/charges', { body })).resolves.toMatchObject({
       status: 400,
       body: { error: { type: 'invalid_request_error', code: 'idempotency_key_missing' } },

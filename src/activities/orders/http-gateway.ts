@@ -96,7 +96,7 @@ export function createHttpGateway({
 }
 
 /** The provider's charge body; the CVC only while durapay still holds it. */
-function providerBody(charge: ChargeRequest) {
+export function providerBody(charge: ChargeRequest) {
   return {
     amount: charge.amount,
     currency: charge.currency,

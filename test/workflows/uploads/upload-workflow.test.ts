@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -220,22 +218,4 @@ describe('uploadWorkflow (time-skipping server)', () => {
     // Both chunks in flight ended their attempt before the outcome was recorded.
     expect([...record.attempts.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
   });
-});
-
-const HISTORIES = path.resolve(__dirname, '../../fixtures/histories');
-
-/** Histories recorded by the workflow code before the cancel and search-attribute patches. */
-describe('uploadWorkflow replay', () => {
-  it.each(fs.readdirSync(HISTORIES).filter((file) => file.startsWith('upload-')))(
-    'replays %s',
-    async (file) => {
-      const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
-      await expect(
-        Worker.runReplayHistory(
-          { workflowsPath: require.resolve('../../../src/workflows'), dataConverter: testDataConverter },
-          history,
-        ),
-      ).resolves.toBeUndefined();
-    },
-  );
 });
