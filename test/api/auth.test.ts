@@ -427,6 +427,13 @@ describe('authentication, roles and limits on the real stack', () => {
           frames: 'DENY',
         });
       }
+      // A JSON answer can be neither rendered nor framed; the documentation page gets a page's policy.
+      for (const answer of answers.filter((_, index) => index !== 5)) {
+        expect(answer.headers.get('content-security-policy')).toBe(
+          "default-src 'none';frame-ancestors 'none'",
+        );
+        expect(answer.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+      }
       // The documentation's static files may be cached; the page's CSP lets it run only its own files.
       const asset = await send(null, 'GET', '/docs/assets/docs.js');
       expect(asset.headers.get('cache-control')).toBe('public, max-age=3600');

@@ -48,6 +48,7 @@ export interface RecordedHistory {
 
 interface Context {
   env: TestWorkflowEnvironment;
+  workflowType: string;
   db: Db;
   cipher: FieldCipher;
   taskQueue: string;
@@ -63,6 +64,8 @@ export async function recordOrderHistories(options: {
   db: Db;
   cipher: FieldCipher;
   workflowBundle: WorkflowBundleWithSourceMap;
+  /** The workflow type new orders start in that code. */
+  workflowType: string;
 }): Promise<RecordedHistory[]> {
   let releaseHeld!: () => void;
   const held = new Promise<void>((resolve) => (releaseHeld = resolve));
@@ -151,7 +154,7 @@ export function writeHistoryFixtures(version: string, histories: RecordedHistory
 async function startOrder(context: Context, amount: number, deadlineInMs = 7 * DAY_MS) {
   const orderId = `ORD-${randomUUID()}`;
   await seedOrder(context.db, context.cipher, { orderId, amount });
-  const handle = await context.env.client.workflow.start('orderWorkflow', {
+  const handle = await context.env.client.workflow.start(context.workflowType, {
     workflowId: orderWorkflowId(orderId),
     taskQueue: context.taskQueue,
     args: [

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import swaggerUiPath from 'swagger-ui-dist/absolute-path';
 import { Problem } from '../http/problem';
+import { pageSecurityHeaders } from '../http/security-headers';
 import { addRoute } from '../http/route';
 import { openApiSpec } from './openapi';
 import { docsApi, type DocAsset } from './schemas';
@@ -56,6 +57,7 @@ const ASSETS: ReadonlyMap<string, { type: string; source: { file: string } | { t
 /** `GET /` (to `/docs`), `GET /openapi.json`, the Swagger UI page at `GET /docs`, and the page's static files. */
 export function docsRoutes(): Router {
   const router = new Router();
+  router.use('/docs', pageSecurityHeaders());
   const loaded = new Map<string, Promise<Buffer | string>>();
   const load = (name: string, source: { file: string } | { text: string }): Promise<Buffer | string> => {
     if ('text' in source) return Promise.resolve(source.text);

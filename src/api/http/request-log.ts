@@ -9,9 +9,19 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** A caller's own request id is kept when it is short and plain; anything else gets a fresh one. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The request's logger (with its request id), for code that logs about this request. */
+interface RequestLogState {
+  requestId?: string;
+  logger?: Logger;
+}
+
+/**
+ * The request's logger (with its request id), for code that logs about this request. Made on first use:
+ * most requests log only their one line, and a child logger per request cost more than that line.
+ */
 export function requestLogger(ctx: Koa.Context, fallback: Logger): Logger {
-  return (ctx.state as { logger?: Logger }).logger ?? fallback;
+  const state = ctx.state as RequestLogState;
+  if (state.requestId === undefined) return fallback;
+  return (state.logger ??= fallback.child({ requestId: state.requestId }));
 }
 
 /**
@@ -26,13 +36,13 @@ export function requestLog(logger: Logger): Koa.Middleware {
     const given = ctx.get(REQUEST_ID_HEADER);
     const requestId = SANE_REQUEST_ID.test(given) ? given : randomUUID();
     ctx.set(REQUEST_ID_HEADER, requestId);
-    const log = logger.child({ requestId });
-    (ctx.state as { logger?: Logger }).logger = log;
+    (ctx.state as RequestLogState).requestId = requestId;
     try {
       await next();
     } finally {
       const principal = (ctx.state as { principal?: { id: string } }).principal;
-      log.info('request', {
+      logger.info('request', {
+        requestId,
         method: ctx.method,
         path: ctx.path,
         ...(ctx.querystring ? { query: ctx.querystring } : {}),

@@ -40,7 +40,7 @@ import {
   submitPaymentUpdate,
   type OrderWorkflowInput,
 } from '../../workflows/orders/messages';
-import type { orderWorkflow } from '../../workflows/orders/order-workflow';
+import type { orderWorkflowV2 } from '../../workflows/orders/order-workflow';
 import type { Principal } from '../auth/api-keys';
 import { isRetryOf, orderScopeOf } from '../auth/access';
 import { Problem } from '../http/problem';
@@ -79,7 +79,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     now = () => new Date(),
   } = deps;
   const withinDeadline = deps.temporal.call;
-  const ORDER_WORKFLOW = 'orderWorkflow';
+  const ORDER_WORKFLOW = 'orderWorkflowV2';
   const workflowOptions = (order: OrderRow) => ({
     workflowId: orderWorkflowId(order.order_id),
     taskQueue,
@@ -102,7 +102,7 @@ export function createOrderService(deps: OrderServiceDeps) {
 
   async function startWorkflow(order: OrderRow): Promise<void> {
     // Already running, or ran to its end: the order exists, which is all a create retry needs.
-    await deps.temporal.start<typeof orderWorkflow>(ORDER_WORKFLOW, {
+    await deps.temporal.start<typeof orderWorkflowV2>(ORDER_WORKFLOW, {
       ...workflowOptions(order),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
@@ -243,7 +243,7 @@ export function createOrderService(deps: OrderServiceDeps) {
       if (order.order_status === 'PENDING') {
         try {
           await withinDeadline(() =>
-            client.workflow.signalWithStart<typeof orderWorkflow, [object]>(ORDER_WORKFLOW, {
+            client.workflow.signalWithStart<typeof orderWorkflowV2, [object]>(ORDER_WORKFLOW, {
               ...workflowOptions(order),
               signal: cancelOrderSignal,
               signalArgs: [{}],
@@ -278,7 +278,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     try {
       if (!wait) {
         await withinDeadline(() =>
-          client.workflow.signalWithStart<typeof orderWorkflow, [typeof attempt]>(ORDER_WORKFLOW, {
+          client.workflow.signalWithStart<typeof orderWorkflowV2, [typeof attempt]>(ORDER_WORKFLOW, {
             ...workflowOptions(order),
             signal: paymentAttemptSignal,
             signalArgs: [attempt],
@@ -290,7 +290,7 @@ export function createOrderService(deps: OrderServiceDeps) {
         client.workflow.startUpdateWithStart(submitPaymentUpdate, {
           args: [attempt],
           waitForStage: WorkflowUpdateStage.ACCEPTED,
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW, {
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof orderWorkflowV2>(ORDER_WORKFLOW, {
             ...workflowOptions(order),
             workflowIdConflictPolicy: 'USE_EXISTING',
           }),

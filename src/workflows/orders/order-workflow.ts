@@ -1,5 +1,6 @@
 /**
- * orderWorkflow — one long-running workflow per order, ID `order:<orderId>`.
+ * orderWorkflowV2 — one long-running workflow per order, ID `order:<orderId>`. New orders start this type;
+ * orderWorkflow runs the same code for orders started before it (see below).
  *
  * Input: OrderWorkflowInput (amounts in minor units, an absolute payment deadline).
  * Messages: paymentAttemptSignal and submitPaymentUpdate enqueue an attempt; cancelOrderSignal cancels;
@@ -70,13 +71,30 @@ const { chargePayment } = proxyActivities<OrderActivities>({
 
 /**
  * Gates the cheaper command sequence: read-model writes as local activities, one deadline timer per run and
- * one search-attribute upsert per status change. One patch for the three, since each patch costs a paid order
- * two history events (its marker and the TemporalChangeVersion upsert the SDK adds). Runs recorded before it
- * keep their commands.
+ * one search-attribute upsert per status change. Runs recorded before it keep their commands.
  */
 const LEAN_COMMANDS_PATCH = 'order-local-writes-one-deadline-timer-one-upsert';
 /** Gates refusing attempts whose turn comes after the deadline; earlier code charged them. */
 const DEADLINE_REFUSAL_PATCH = 'order-refuse-attempts-after-deadline';
+
+/** Whether a run takes a change: patched() for runs that may predate it, always for the V2 type. */
+type HasChange = (patchId: string) => boolean;
+
+/**
+ * The workflow type of orders started before orderWorkflowV2 existed: their histories may predate any patch,
+ * so every change is asked of patched(). Each patch costs a new run two history events (its marker and the
+ * TemporalChangeVersion upsert the SDK adds), which is why new orders start the V2 type instead (Temporal's
+ * "version the workflow name"). Remove this type, with the patches and the branches they guard, once no
+ * orderWorkflow run is open.
+ */
+export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+  return runOrder(input, patched);
+}
+
+/** The order workflow of every order started since: all of today's behaviour, and no patch markers. */
+export async function orderWorkflowV2(input: OrderWorkflowInput): Promise<OrderState> {
+  return runOrder(input, () => true);
+}
 
 /**
  * Read-model writes are idempotent, so they retry until the database is back, with no overall timeout.
@@ -93,9 +111,8 @@ const remoteReadModel = proxyActivities<OrderActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
-const readModel = () => (patched(LEAN_COMMANDS_PATCH) ? localReadModel : remoteReadModel);
 
-export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+async function runOrder(input: OrderWorkflowInput, hasChange: HasChange): Promise<OrderState> {
   let order: OrderState = {
     orderId: input.orderId,
     currency: input.currency,
@@ -143,16 +160,19 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   /** Waits until an attempt or a cancel arrives (true) or the deadline passes (false). */
   const waitForWork = async (): Promise<boolean> => {
     const hasWork = () => queue.length > 0 || cancelRequested;
-    if (!patched(LEAN_COMMANDS_PATCH)) return condition(hasWork, Math.max(deadline - Date.now(), 1));
+    if (!hasChange(LEAN_COMMANDS_PATCH)) return condition(hasWork, Math.max(deadline - Date.now(), 1));
     deadlineTimer ??= sleep(Math.max(deadline - Date.now(), 1)).then(() => void (deadlineReached = true));
     await condition(() => hasWork() || deadlineReached);
     return hasWork();
   };
 
   let publishedStatus = 'PENDING' as OrderStatus;
-  const publishStatus = (status: OrderStatus) => {
-    upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
-    publishedStatus = status;
+  const run: RunContext = {
+    readModel: () => (hasChange(LEAN_COMMANDS_PATCH) ? localReadModel : remoteReadModel),
+    publishStatus: (status) => {
+      upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
+      publishedStatus = status;
+    },
   };
 
   while (order.status === 'PENDING') {
@@ -161,14 +181,14 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       order = closeOrder(order, 'CANCELLED');
     } else if (!hasWork) {
       order = closeOrder(order, 'EXPIRED');
-    } else if (deadlinePassed() && patched(DEADLINE_REFUSAL_PATCH)) {
+    } else if (deadlinePassed() && hasChange(DEADLINE_REFUSAL_PATCH)) {
       // Attempts that queued while an earlier charge ran past the deadline are refused, never charged.
       while (queue.length > 0) {
-        order = await processAttempt(order, queue.shift()!, publishStatus, { deadlinePassed: true });
+        order = await processAttempt(order, queue.shift()!, run, { deadlinePassed: true });
       }
       order = closeOrder(order, 'EXPIRED');
     } else {
-      order = await processAttempt(order, queue.shift()!, publishStatus);
+      order = await processAttempt(order, queue.shift()!, run);
       attemptsThisRun += 1;
     }
 
@@ -188,22 +208,28 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   }
 
   if (order.status !== 'COMPLETED') {
-    await readModel().recordOrderStatus({ orderId: order.orderId, status: order.status });
+    await run.readModel().recordOrderStatus({ orderId: order.orderId, status: order.status });
   }
-  if (!patched(LEAN_COMMANDS_PATCH) || publishedStatus !== order.status) publishStatus(order.status);
+  if (!hasChange(LEAN_COMMANDS_PATCH) || publishedStatus !== order.status) run.publishStatus(order.status);
 
   // Attempts that arrive now are late: refuse each on the record, until no message is left unanswered.
   for (;;) {
-    while (queue.length > 0) order = await processAttempt(order, queue.shift()!, publishStatus);
+    while (queue.length > 0) order = await processAttempt(order, queue.shift()!, run);
     await condition(() => queue.length > 0 || allHandlersFinished());
     if (queue.length === 0) return order;
   }
 }
 
+/** What an attempt needs of its run: where the read model is written, and how a status is published. */
+interface RunContext {
+  readModel: () => typeof localReadModel;
+  publishStatus: (status: OrderStatus) => void;
+}
+
 async function processAttempt(
   order: OrderState,
   attempt: PaymentAttempt,
-  publishStatus: (status: OrderStatus) => void,
+  run: RunContext,
   context: AttemptContext = {},
 ): Promise<OrderState> {
   const decision = decideAttempt(order, attempt, context);
@@ -216,8 +242,8 @@ async function processAttempt(
     result = await charge(order, attempt);
   }
   const next = applyPaymentResult(order, result);
-  await readModel().recordPaymentResult({ orderId: order.orderId, payment: result });
-  if (next.status !== order.status) publishStatus(next.status);
+  await run.readModel().recordPaymentResult({ orderId: order.orderId, payment: result });
+  if (next.status !== order.status) run.publishStatus(next.status);
   return next;
 }
 

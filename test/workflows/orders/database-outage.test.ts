@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../../src/db/knex';
 import { findOrder, listPayments } from '../../../src/db/orders';
 import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
 import { orderWorkflowId, paymentAttemptSignal } from '../../../src/workflows/orders/messages';
-import { orderWorkflow } from '../../../src/workflows/orders/order-workflow';
+import { orderWorkflowV2 } from '../../../src/workflows/orders/order-workflow';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
 import { createDevServerEnv, testDataConverter } from '../../support/temporal';
@@ -52,7 +52,7 @@ class DatabaseRelay {
  * The read-model writes are local activities: a database outage while an order is being paid delays the
  * order but does not fail it, and nothing is charged twice. Real dev server, real MariaDB behind a relay.
  */
-describe('orderWorkflow through a database outage (dev server, MariaDB)', () => {
+describe('orderWorkflowV2 through a database outage (dev server, MariaDB)', () => {
   let env: TestWorkflowEnvironment;
   let database: TestDatabase;
   let relay: DatabaseRelay;
@@ -112,7 +112,7 @@ describe('orderWorkflow through a database outage (dev server, MariaDB)', () => 
       cardNumber: '4242424242424242',
     });
     const result = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(orderWorkflow, {
+      const handle = await env.client.workflow.start(orderWorkflowV2, {
         workflowId: orderWorkflowId(orderId),
         taskQueue,
         args: [

@@ -11,12 +11,18 @@ import { testCipher } from '../../support/orders';
 import { createDevServerEnv, testDataConverter } from '../../support/temporal';
 
 /**
- * Which workflow code records which fixture version. `DURAPAY_RECORD_HISTORIES=<version>` writes that
- * version's histories to test/fixtures/histories; without it, today's code records and nothing is written.
+ * Which workflow code, and which workflow type in it, records which fixture version:
+ * v1 the first order workflow, v2 its `patched()` successor (type orderWorkflow), v3 today's orderWorkflowV2.
+ * `DURAPAY_RECORD_HISTORIES=<version>` writes that version's histories to test/fixtures/histories; without
+ * it, today's code records and nothing is written.
  */
-const WORKFLOW_CODE: Record<string, string> = {
-  v1: require.resolve('../../support/workflows/order-workflow-v1'),
-  v2: require.resolve('../../../src/workflows'),
+const WORKFLOW_CODE: Record<string, { workflowsPath: string; workflowType: string }> = {
+  v1: {
+    workflowsPath: require.resolve('../../support/workflows/order-workflow-v1'),
+    workflowType: 'orderWorkflow',
+  },
+  v2: { workflowsPath: require.resolve('../../../src/workflows'), workflowType: 'orderWorkflow' },
+  v3: { workflowsPath: require.resolve('../../../src/workflows'), workflowType: 'orderWorkflowV2' },
 };
 const version = process.env.DURAPAY_RECORD_HISTORIES;
 
@@ -26,19 +32,20 @@ describe('order histories recorded on the dev server', () => {
   let histories: RecordedHistory[];
 
   beforeAll(async () => {
-    const workflowsPath = version ? WORKFLOW_CODE[version] : WORKFLOW_CODE.v2;
-    if (!workflowsPath) throw new Error(`no workflow code for history version ${version}`);
+    const code = version ? WORKFLOW_CODE[version] : WORKFLOW_CODE.v3;
+    if (!code) throw new Error(`no workflow code for history version ${version}`);
     let bundle;
     [env, database, bundle] = await Promise.all([
       createDevServerEnv(),
       createTestDatabase(),
-      bundleWorkflows(workflowsPath),
+      bundleWorkflows(code.workflowsPath),
     ]);
     histories = await recordOrderHistories({
       env,
       db: database.db,
       cipher: testCipher(),
       workflowBundle: bundle,
+      workflowType: code.workflowType,
     });
     if (version) writeHistoryFixtures(version, histories);
   });

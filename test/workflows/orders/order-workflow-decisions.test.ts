@@ -13,7 +13,7 @@ import {
   paymentAttemptSignal,
   type OrderWorkflowInput,
 } from '../../../src/workflows/orders/messages';
-import { orderWorkflow } from '../../../src/workflows/orders/order-workflow';
+import { orderWorkflowV2 } from '../../../src/workflows/orders/order-workflow';
 import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
 
 type OrderActivities = ReturnType<typeof createOrderActivities>;
@@ -23,7 +23,7 @@ type OrderActivities = ReturnType<typeof createOrderActivities>;
  * the payment ID's prefix (`declined-…` is declined, `slow-…` fails for its first minute of retries).
  * order-workflow.test.ts runs the same workflow on the real activities and MariaDB.
  */
-describe('orderWorkflow decisions (time-skipping server, mocked activities)', () => {
+describe('orderWorkflowV2 decisions (time-skipping server, mocked activities)', () => {
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundleWithSourceMap;
 
@@ -82,13 +82,13 @@ describe('orderWorkflow decisions (time-skipping server, mocked activities)', ()
 
   async function run(
     amount: number,
-    drive: (handle: WorkflowHandle<typeof orderWorkflow>) => Promise<void>,
+    drive: (handle: WorkflowHandle<typeof orderWorkflowV2>) => Promise<void>,
     options: { deadlineMs?: number; readModelFailures?: number } = {},
   ) {
     const taskQueue = `decisions-${randomUUID()}`;
     const { activities, calls } = mockActivities(options);
     const start = async () =>
-      env.client.workflow.start(orderWorkflow, {
+      env.client.workflow.start(orderWorkflowV2, {
         workflowId: orderWorkflowId(`ORD-${randomUUID()}`),
         taskQueue,
         args: [

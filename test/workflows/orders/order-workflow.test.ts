@@ -18,7 +18,7 @@ import {
   submitPaymentUpdate,
   type OrderWorkflowInput,
 } from '../../../src/workflows/orders/messages';
-import { orderWorkflow } from '../../../src/workflows/orders/order-workflow';
+import { orderWorkflowV2 } from '../../../src/workflows/orders/order-workflow';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
 import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
@@ -36,7 +36,7 @@ const CARDS = {
 };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () => {
+describe('orderWorkflowV2 (time-skipping server, real activities on MariaDB)', () => {
   let env: TestWorkflowEnvironment;
   let database: TestDatabase;
   let bundle: WorkflowBundleWithSourceMap;
@@ -76,7 +76,7 @@ describe('orderWorkflow (time-skipping server, real activities on MariaDB)', () 
   async function startOrder(amount: number, extra: Partial<OrderWorkflowInput> = {}) {
     const orderId = `ORD-${randomUUID()}`;
     await seedOrder(database.db, cipher, { orderId, amount });
-    const handle = await env.client.workflow.start(orderWorkflow, {
+    const handle = await env.client.workflow.start(orderWorkflowV2, {
       workflowId: orderWorkflowId(orderId),
       taskQueue,
       args: [
