@@ -58,11 +58,8 @@ export function createLogger(
         },
       },
     },
-    // pino ends each line with a newline; a caller's writer takes the line without it. stdout is written
-    // asynchronously: when it is a pipe (a supervisor, a container's log driver) that is full for a moment,
-    // a synchronous write spins until it drains, which cost the API a tenth of its CPU under load. pino
-    // flushes what is pending when the process exits; only a SIGKILL can lose the last lines.
-    write ? { write: (line: string) => write(line.replace(/\n$/, '')) } : pino.destination({ sync: false }),
+    // pino ends each line with a newline; a caller's writer takes the line without it.
+    write ? { write: (line: string) => write(line.replace(/\n$/, '')) } : pino.destination({ sync: true }),
   );
   return wrap(root.child(redactFields(base)));
 }
