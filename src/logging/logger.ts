@@ -58,7 +58,9 @@ export function createLogger(
         },
       },
     },
-    // pino ends each line with a newline; a caller's writer takes the line without it.
+    // pino ends each line with a newline; a caller's writer takes the line without it. stdout is written
+    // synchronously: with asynchronous writes behind a slow pipe, some requests went unanswered for over 10 s
+    // at 3000 connections (BENCHMARKS.md, read path).
     write ? { write: (line: string) => write(line.replace(/\n$/, '')) } : pino.destination({ sync: true }),
   );
   return wrap(root.child(redactFields(base)));
