@@ -72,6 +72,7 @@ export async function recordOrderHistories(options: {
       if (request.cardNumber === HELD_CARD) await held;
       return simulated.charge(request);
     },
+    findCharge: (idempotencyKey) => simulated.findCharge(idempotencyKey),
   };
   const context: Context = { ...options, taskQueue: `record-${randomUUID()}` };
   const worker = await Worker.create({

@@ -146,6 +146,7 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
         requests.push(request);
         return Promise.resolve({ status: 'succeeded', chargeId: 'ch_rotated' });
       },
+      findCharge: () => Promise.resolve(undefined),
     };
     const activities = createOrderActivities({ db: database.db, cipher: cipherOf(key2), gateway });
     await expect(

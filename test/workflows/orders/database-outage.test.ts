@@ -98,6 +98,7 @@ describe('orderWorkflow through a database outage (dev server, MariaDB)', () => 
               .then(() => relay.up());
             return answer;
           },
+          findCharge: (idempotencyKey) => simulated.findCharge(idempotencyKey),
         },
       }),
     });
