@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { FieldLocation } from '../crypto/field-cipher';
 import type { ColumnCounts, EncryptedColumn, RowCursor } from '../workflows/keys/messages';
 import type { Db } from './knex';
-import { CARD_NUMBER_COLUMN, ORDERS, PAYMENTS } from './orders';
+import { CARD_CVC_COLUMN, CARD_NUMBER_COLUMN, ORDERS, PAYMENTS } from './orders';
 import { UPLOAD_ROWS, stagedLocation } from './uploads';
 
 interface ColumnSpec {
@@ -28,6 +28,8 @@ const COLUMNS: Record<EncryptedColumn, ColumnSpec> = {
   'orders.customer_email_enc': singleKeyColumn(ORDERS, 'customer_email_enc', 'order_id'),
   'orders.customer_name_enc': singleKeyColumn(ORDERS, 'customer_name_enc', 'order_id'),
   'payments.card_number_enc': singleKeyColumn(PAYMENTS, CARD_NUMBER_COLUMN, 'payment_id'),
+  // Present only while a payment is pending; a rotation must still reach it, or a retired key strands it.
+  'payments.card_cvc_enc': singleKeyColumn(PAYMENTS, CARD_CVC_COLUMN, 'payment_id'),
   'upload_rows.fields_enc': {
     table: UPLOAD_ROWS,
     column: 'fields_enc',

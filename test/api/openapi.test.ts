@@ -296,7 +296,7 @@ describe('operations no other API test calls (dev server, worker, MariaDB)', () 
     );
     expect(done.status).toBe(200);
     expect(JSON.parse(done.text)).toMatchObject({ rotationId: accepted.rotationId, status: 'COMPLETED' });
-    expect(JSON.parse(done.text).columns).toHaveLength(4);
+    expect(JSON.parse(done.text).columns).toHaveLength(5);
     expect((await get('/admin/key-rotations/no-such-key', 'operator')).status).toBe(404);
     expect((await get('/admin/key-rotations/not%20a%20key', 'operator')).status).toBe(404);
   });

@@ -156,6 +156,52 @@ describe('charges through the HTTP adapter', () => {
   });
 });
 
+describe('finding a charge by idempotency key through the HTTP adapter', () => {
+  test('finds the charge a lost answer left behind, and nothing under a key never charged or declined', async () => {
+    await call('POST', '/sandbox/faults', { body: { dropResponseRate: 1 } });
+    const charge = newCharge();
+    await expect(gateway.charge(charge)).rejects.toBeInstanceOf(GatewayUnavailableError);
+    await call('DELETE', '/sandbox/faults');
+    const [taken] = await chargesFor(charge.idempotencyKey);
+
+    await expect(gateway.findCharge(charge.idempotencyKey)).resolves.toEqual({
+      chargeId: taken.id,
+      amount: 1250,
+      currency: 'USD',
+    });
+    await expect(gateway.findCharge(newCharge().idempotencyKey)).resolves.toBeUndefined();
+    const declined = newCharge({ cardNumber: TEST_CARDS.declined });
+    await gateway.charge(declined);
+    await expect(gateway.findCharge(declined.idempotencyKey)).resolves.toBeUndefined();
+  });
+
+  test('the sandbox down or stopped is worth retrying; a wrong key is a request error', async () => {
+    const charge = newCharge();
+    await gateway.charge(charge);
+    await call('POST', '/sandbox/faults', { body: { down: true } });
+    await expect(gateway.findCharge(charge.idempotencyKey)).rejects.toBeInstanceOf(GatewayUnavailableError);
+    await call('DELETE', '/sandbox/faults');
+
+    const wrongKey = createHttpGateway({ url: sandbox.url, apiKey: 'sk_test_not_the_sandbox_key_000' });
+    try {
+      await expect(wrongKey.findCharge(charge.idempotencyKey)).rejects.toMatchObject({
+        name: 'GatewayRequestError',
+        status: 401,
+      });
+    } finally {
+      await wrongKey.close();
+    }
+
+    await sandbox.kill();
+    try {
+      await expect(gateway.findCharge(charge.idempotencyKey)).rejects.toBeInstanceOf(GatewayUnavailableError);
+    } finally {
+      sandbox = await startSandboxProcess({ databaseUrl: database.url, port: sandbox.port });
+    }
+    await expect(gateway.findCharge(charge.idempotencyKey)).resolves.toMatchObject({ amount: 1250 });
+  });
+});
+
 describe('fault knobs', () => {
   test('errorRate answers 503 without charging; the key then charges normally', async () => {
     await expect(call('POST', '/sandbox/faults', { body: { errorRate: 1 } })).resolves.toMatchObject({

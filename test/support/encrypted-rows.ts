@@ -1,6 +1,6 @@
 /**
  * Rows in every encrypted column, for the key-rotation tests: orders (email, sometimes a name), card payments
- * and a bank transfer (no card), and staged upload rows. Returns what each value must decrypt to.
+ * (every other one still pending with its CVC) and staged upload rows. Returns what each value must decrypt to.
  */
 import { CardFingerprinter } from '../../src/crypto/card-fingerprint';
 import { FieldCipher } from '../../src/crypto/field-cipher';
@@ -48,15 +48,17 @@ export async function seedEncryptedRows(
     if (name) expected['orders.customer_name_enc'].set(orderId, name);
     const cardNumber = i % 2 === 0 ? '4242424242424242' : '5555555555554444';
     const paymentId = `${orderId}-p`;
+    const cvc = i % 2 === 1 ? String(100 + (i % 900)) : undefined;
     payments.push(
       newCardPaymentRow(
-        { paymentId, orderId, amount: 1000, currency: 'USD', cardNumber },
+        { paymentId, orderId, amount: 1000, currency: 'USD', cardNumber, ...(cvc ? { cvc } : {}) },
         cipher,
         fingerprinter,
         now,
       ),
     );
     expected['payments.card_number_enc'].set(paymentId, cardNumber);
+    if (cvc) expected['payments.card_cvc_enc'].set(paymentId, cvc);
   }
   for (let start = 0; start < orders.length; start += 1000) {
     await db(ORDERS).insert(orders.slice(start, start + 1000));

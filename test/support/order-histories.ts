@@ -7,7 +7,11 @@ import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils'
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createOrderActivities } from '../../src/activities/orders';
-import type { PaymentGateway } from '../../src/activities/orders/gateway';
+import {
+  GatewayRequestError,
+  GatewayUnavailableError,
+  type PaymentGateway,
+} from '../../src/activities/orders/gateway';
 import { createSimulatedGateway } from '../../src/activities/orders/simulated-gateway';
 import type { FieldCipher } from '../../src/crypto/field-cipher';
 import type { Db } from '../../src/db/knex';
@@ -28,6 +32,8 @@ export const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
 const VISA = '4242424242424242';
 /** Charges on this card wait until the case that holds them has taken its history. */
 const HELD_CARD = '5555555555554444';
+/** Charged with its answer lost; the retry is refused (422), so the workflow asks the provider. */
+const LOST_ANSWER_CARD = '378282246310005';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type OrderHistoryCase =
@@ -37,7 +43,8 @@ export type OrderHistoryCase =
   | 'paid-by-update'
   | 'paid-by-signal'
   | 'cancelled'
-  | 'expired';
+  | 'expired'
+  | 'charged-answer-lost-then-refused';
 
 export interface RecordedHistory {
   name: OrderHistoryCase;
@@ -70,11 +77,22 @@ export async function recordOrderHistories(options: {
   let releaseHeld!: () => void;
   const held = new Promise<void>((resolve) => (releaseHeld = resolve));
   const simulated = createSimulatedGateway();
+  const lostAnswers = new Set<string>();
   const gateway: PaymentGateway = {
     async charge(request) {
       if (request.cardNumber === HELD_CARD) await held;
-      return simulated.charge(request);
+      const answer = await simulated.charge(request);
+      if (request.cardNumber !== LOST_ANSWER_CARD) return answer;
+      if (lostAnswers.has(request.idempotencyKey))
+        throw new GatewayRequestError(
+          'payment gateway refused the request: 422',
+          422,
+          'idempotency_key_reused',
+        );
+      lostAnswers.add(request.idempotencyKey);
+      throw new GatewayUnavailableError('payment gateway unreachable: answer lost');
     },
+    findCharge: (idempotencyKey) => simulated.findCharge(idempotencyKey),
   };
   const context: Context = { ...options, taskQueue: `record-${randomUUID()}` };
   const worker = await Worker.create({
@@ -130,10 +148,16 @@ export async function recordOrderHistories(options: {
     await expired.handle.result();
     await take('expired', expired.handle);
 
+    const lostAnswer = await startOrder(context, 1_000);
+    await signalPayment(context, lostAnswer, 1_000, LOST_ANSWER_CARD);
+    await settled(lostAnswer.handle, (snapshot) => snapshot.payments.length === 1);
+    await take('charged-answer-lost-then-refused', lostAnswer.handle);
+
     // Let the held charge finish, so no workflow is left waiting on this worker.
     releaseHeld();
     await inFlight.handle.result();
-    for (const { handle } of [waiting, partial]) {
+    for (const { handle } of [waiting, partial, lostAnswer]) {
+      if ((await handle.query(orderSnapshotQuery)).status !== 'PENDING') continue;
       await handle.signal(cancelOrderSignal, {});
       await handle.result();
     }

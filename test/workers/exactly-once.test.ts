@@ -63,7 +63,7 @@ describe('exactly-once charging across crashes, drops and outages', () => {
     await env?.teardown();
   });
 
-  async function startWorker(): Promise<void> {
+  async function startWorker(gatewayKey = TEST_SANDBOX_KEY): Promise<void> {
     worker = startWorkerProcess({
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: env.address,
@@ -71,7 +71,7 @@ describe('exactly-once charging across crashes, drops and outages', () => {
       DURAPAY_TASK_QUEUE: taskQueue,
       DURAPAY_FIELD_KEYS: keys,
       DURAPAY_GATEWAY_URL: sandbox.url,
-      DURAPAY_GATEWAY_KEY: TEST_SANDBOX_KEY,
+      DURAPAY_GATEWAY_KEY: gatewayKey,
     });
     await worker.started();
   }
@@ -156,11 +156,12 @@ describe('exactly-once charging across crashes, drops and outages', () => {
     await expectChargedOnce(paymentId, 1_200);
   });
 
-  it('the provider down for a while (20 s, not 60, to keep the suite fast): attempts are still accepted and complete once', async () => {
+  it('the provider down for 60 s: attempts are still accepted and complete once', async () => {
     await provider.setFaults({ down: true });
     const orders = [await newOrder('7.00'), await newOrder('8.00')];
     const payments = [await pay(orders[0]!, '7.00'), await pay(orders[1]!, '8.00')];
-    const downUntil = Date.now() + 20_000;
+    // The charge's retries back off to one per 30 s within its 10 minutes, so they outlast the outage.
+    const downUntil = Date.now() + 60_000;
     // Accepted (202) all along the outage.
     while (Date.now() < downUntil) {
       const orderId = await newOrder('1.00');
@@ -221,6 +222,23 @@ describe('exactly-once charging across crashes, drops and outages', () => {
     for (const orderId of orderIds) {
       const order = await orderRow(orderId);
       expect(Number(order.amount_paid)).toBeLessThanOrEqual(Number(order.order_amount));
+    }
+  });
+
+  it('a worker with a wrong provider key: the payment fails at once as gateway_refused, and nothing is charged', async () => {
+    await stopWorker();
+    await startWorker('sk_test_not_the_sandbox_key_000');
+    try {
+      const orderId = await newOrder('9.00');
+      const paymentId = await pay(orderId, '9.00');
+      // Well inside the 10 minutes a transient failure would be retried for.
+      expect((await settled(paymentId, 60_000)).failure_reason).toBe('gateway_refused');
+      const response = await fetch(`${api.baseUrl}/payments/${paymentId}`, { headers: api.headers('alice') });
+      expect(await response.json()).toMatchObject({ status: 'FAILED', failureReason: 'gateway_refused' });
+      expect(await provider.chargesFor(paymentId)).toEqual([]);
+    } finally {
+      await stopWorker();
+      await startWorker();
     }
   });
 

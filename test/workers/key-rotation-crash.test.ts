@@ -126,6 +126,12 @@ describe('key rotation across a worker crash (dev server, worker process, MariaD
       DURAPAY_ROTATION_BATCHES_PER_RUN: '20',
     });
     const first = await startWorker([key2, key1]);
+    // The worker charges the API's payment, which erases its CVC: settled before the rotation starts, so the
+    // CVC column holds exactly the seeded pending payments' values.
+    await eventually(
+      () => database.db('payments').where({ payment_id: apiPaymentId }).first(),
+      (row) => row.payment_status === 'COMPLETED' && row.card_cvc_enc === null,
+    );
     const started = Date.now();
     const accepted = await call(api, 'operator', 'POST', '/admin/key-rotations');
     expect(accepted).toEqual({ status: 202, body: { rotationId: 'k2', status: 'RUNNING' } });

@@ -21,12 +21,25 @@ export interface ChargeRequest {
 /** A decline's reason is the provider's code, such as `card_declined` or `insufficient_funds`. */
 export type ChargeResult = { status: 'succeeded'; chargeId: string } | { status: 'declined'; reason: string };
 
+/** A charge the provider took. */
+export interface TakenCharge {
+  chargeId: string;
+  /** Integer minor units. */
+  amount: number;
+  currency: string;
+}
+
 export interface PaymentGateway {
   /**
    * Resolves with the provider's answer; throws GatewayUnavailableError when it is worth retrying, and
    * GatewayRequestError when the provider refused the request itself, which no retry can fix.
    */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /**
+   * The charge taken under an idempotency key, if any: what settles an attempt whose every answer was lost.
+   * Throws like `charge`.
+   */
+  findCharge(idempotencyKey: string): Promise<TakenCharge | undefined>;
 }
 
 export class GatewayUnavailableError extends Error {

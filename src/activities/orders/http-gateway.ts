@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import { redactText } from '../../logging/redact';
+import { createProviderCharges } from '../reconciliation/provider-charges';
 import {
   GatewayRequestError,
   GatewayUnavailableError,
@@ -30,9 +31,9 @@ const MAX_MESSAGE_CHARS = 200;
 
 /**
  * The payment gateway as a provider API over HTTP (`POST /v1/charges`, Stripe-style; see the sandbox
- * provider). Every attempt is one request: retries are left to the activity's retry policy, and they are
- * safe because each carries the payment's idempotency key. Nothing here logs, and no error it throws
- * holds the card or the request body.
+ * provider), and `GET /v1/charges?idempotency_key=K` to find a charge. Every attempt is one request: retries
+ * are left to the activity's retry policy, and they are safe because each carries the payment's idempotency
+ * key. Nothing here logs, and no error it throws holds the card or the request body.
  */
 export function createHttpGateway({
   url,
@@ -46,8 +47,13 @@ export function createHttpGateway({
     headersTimeout: responseTimeoutMs,
     bodyTimeout: responseTimeoutMs,
   });
+  const reads = createProviderCharges({ url, apiKey, connectTimeoutMs, responseTimeoutMs });
 
   return {
+    async findCharge(idempotencyKey: string) {
+      const charge = await reads.findChargeByKey(idempotencyKey);
+      return charge && { chargeId: charge.id, amount: charge.amount, currency: charge.currency };
+    },
     async charge(charge: ChargeRequest): Promise<ChargeResult> {
       let status: number;
       let text: string;
@@ -91,7 +97,9 @@ export function createHttpGateway({
         error.code,
       );
     },
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([agent.close(), reads.close()]);
+    },
   };
 }
 

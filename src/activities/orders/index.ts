@@ -12,7 +12,7 @@ import type { FieldCipher } from '../../crypto/field-cipher';
 import { parseDbDecimal } from '../../domain/money';
 import type { OrderStatus, PaymentSummary } from '../../domain/orders/order-state';
 import { GatewayRequestError, type ChargeResult, type PaymentGateway } from './gateway';
-import { PAYMENT_DECLINED, PAYMENT_INVALID } from '../../workflows/orders/messages';
+import { GATEWAY_REFUSED, PAYMENT_DECLINED, PAYMENT_INVALID } from '../../workflows/orders/messages';
 
 export interface OrderActivityDeps {
   db: Db;
@@ -23,12 +23,19 @@ export interface OrderActivityDeps {
 
 export const paymentIdempotencyKey = (paymentId: string): string => `durapay:payment:${paymentId}`;
 
+/** A request the provider refused as such fails the same way every time: not retried. Others pass through. */
+const refusedAsSuch = (error: unknown): unknown =>
+  error instanceof GatewayRequestError
+    ? ApplicationFailure.nonRetryable(error.message, GATEWAY_REFUSED)
+    : error;
+
 export function createOrderActivities({ db, cipher, gateway, now = () => new Date() }: OrderActivityDeps) {
   return {
     /**
      * Charges the card stored (encrypted) on the payment row. Its number and CVC are decrypted here only, so
-     * they never enter a workflow payload. Throws PaymentDeclined for declines and
-     * PaymentInvalid for a request the provider refuses as such; other errors are retried.
+     * they never enter a workflow payload. Throws PaymentDeclined for declines, PaymentInvalid for a record
+     * that cannot be charged and GatewayRefused for a request the provider refuses as such; other errors are
+     * retried.
      */
     async chargePayment(input: {
       orderId: string;
@@ -71,13 +78,24 @@ export function createOrderActivities({ db, cipher, gateway, now = () => new Dat
       } catch (error) {
         // The provider refused the request itself (credentials, body, a key reused with another body): the
         // same request fails the same way every time, so the payment fails now instead of after 10 minutes.
-        if (error instanceof GatewayRequestError)
-          throw ApplicationFailure.nonRetryable(error.message, PAYMENT_INVALID);
-        throw error;
+        throw refusedAsSuch(error);
       }
       if (result.status === 'declined')
         throw ApplicationFailure.nonRetryable(result.reason, PAYMENT_DECLINED);
       return result.chargeId;
+    },
+
+    /**
+     * The id of the charge the provider took under the payment's idempotency key, or null if none. Asked when
+     * the charge's retries ran out without an answer: the provider may have charged, and every answer lost.
+     */
+    async lookUpCharge(input: { paymentId: string }): Promise<string | null> {
+      try {
+        const charge = await gateway.findCharge(paymentIdempotencyKey(input.paymentId));
+        return charge?.chargeId ?? null;
+      } catch (error) {
+        throw refusedAsSuch(error);
+      }
     },
 
     /** Settles the payment and erases its CVC, whatever the outcome; repeating it changes nothing. */

@@ -24,6 +24,11 @@ export function createSimulatedGateway(options: { latencyMs?: number } = {}): Si
 
   return {
     charges,
+    async findCharge(idempotencyKey: string) {
+      if (options.latencyMs) await sleep(options.latencyMs);
+      const charge = charges.get(idempotencyKey);
+      return charge && { chargeId: charge.chargeId, amount: charge.amount, currency: charge.currency };
+    },
     async charge(request: ChargeRequest): Promise<ChargeResult> {
       if (options.latencyMs) await sleep(options.latencyMs);
       const previous = answers.get(request.idempotencyKey);

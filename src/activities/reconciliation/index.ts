@@ -66,9 +66,15 @@ export function createReconciliationActivities({
         (payment) => [payment.payment_id, payment],
       ),
     );
+    // A completed payment's own charge is the one under its key; any other charge naming it is a second one.
+    const completed = [...payments.values()].filter((payment) => payment.payment_status === 'COMPLETED');
+    const keyed = await mapInFlight(completed, LOOKUPS_IN_FLIGHT, (payment) =>
+      provider().findChargeByKey(paymentIdempotencyKey(payment.payment_id)),
+    );
+    const chargeUnderKey = new Map(completed.map((payment, i) => [payment.payment_id, keyed[i]?.id]));
     const findings = examined.flatMap((charge) => {
       const payment = charge.paymentId === undefined ? undefined : payments.get(charge.paymentId);
-      const finding = compare(charge, payment);
+      const finding = compare(charge, payment, payment && chargeUnderKey.get(payment.payment_id));
       return finding ? [finding] : [];
     });
     return {
@@ -165,10 +171,14 @@ export function createReconciliationActivities({
   };
 }
 
-function compare(charge: ProviderCharge, payment: ReconciledPayment | undefined): Finding | undefined {
+function compare(
+  charge: ProviderCharge,
+  payment: ReconciledPayment | undefined,
+  chargeUnderKey?: string,
+): Finding | undefined {
   const kind = chargeDisagreement(
     charge,
-    payment && { ...recorded(payment), status: payment.payment_status },
+    payment && { ...recorded(payment), status: payment.payment_status, chargeId: chargeUnderKey },
   );
   return (
     kind && {

@@ -25,6 +25,7 @@ export const ReconciliationFinding = z
       description:
         'CHARGE_WITHOUT_PAYMENT: the provider charged, but no payment of that ID is COMPLETED. ' +
         'PAYMENT_WITHOUT_CHARGE: a card payment is COMPLETED, but the provider has no charge under its key. ' +
+        'DUPLICATE_CHARGE: a charge names a COMPLETED payment, but another charge is the one under its key. ' +
         "AMOUNT_MISMATCH, CURRENCY_MISMATCH: the charge differs from its payment's amount or currency.",
     }),
     paymentId: z

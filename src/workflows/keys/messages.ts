@@ -12,6 +12,7 @@ export const ENCRYPTED_COLUMNS = [
   'orders.customer_email_enc',
   'orders.customer_name_enc',
   'payments.card_number_enc',
+  'payments.card_cvc_enc',
   'upload_rows.fields_enc',
 ] as const;
 export type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];

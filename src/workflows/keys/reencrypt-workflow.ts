@@ -9,13 +9,14 @@
  * in the same transaction, so a retried batch (a crashed worker) counts once. A run continues as new after
  * `batchesPerRun` batches, carrying cursors and counts. Running it again rewrites nothing.
  */
-import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createKeyActivities } from '../../activities/keys';
 import {
   ENCRYPTED_COLUMNS,
   VALUE_UNREADABLE,
   keyRotationProgressQuery,
   type ColumnState,
+  type EncryptedColumn,
   type KeyRotationInput,
   type KeyRotationProgress,
   type KeyRotationStatus,
@@ -38,10 +39,19 @@ const { reencryptBatch, finishRotation } = proxyActivities<KeyActivities>({
   },
 });
 
+/**
+ * Gates walking `payments.card_cvc_enc`: a first run recorded before it walked the other four columns only.
+ * A continued run walks the columns it carries, whichever code started the rotation.
+ */
+const CARD_CVC_PATCH = 'key-rotation-covers-card-cvc';
+const CVC_COLUMN: EncryptedColumn = 'payments.card_cvc_enc';
+const firstRunColumns = (): readonly EncryptedColumn[] =>
+  patched(CARD_CVC_PATCH) ? ENCRYPTED_COLUMNS : ENCRYPTED_COLUMNS.filter((column) => column !== CVC_COLUMN);
+
 export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyRotationProgress> {
   const columns: ColumnState[] =
     input.carried?.columns ??
-    ENCRYPTED_COLUMNS.map((column) => ({ column, scanned: 0, rewritten: 0, done: false, cursor: null }));
+    firstRunColumns().map((column) => ({ column, scanned: 0, rewritten: 0, done: false, cursor: null }));
   let status: KeyRotationStatus = 'RUNNING';
   const progress = (): KeyRotationProgress => ({
     keyId: input.keyId,

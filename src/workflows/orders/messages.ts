@@ -34,6 +34,8 @@ export interface OrderWorkflowInput {
 export const PAYMENT_DECLINED = 'PaymentDeclined';
 /** The payment record cannot be charged as asked (no card, amount mismatch): retrying cannot help. */
 export const PAYMENT_INVALID = 'PaymentInvalid';
+/** The provider refused the request as such (credentials, a key reused with another body): never retried. */
+export const GATEWAY_REFUSED = 'GatewayRefused';
 
 export interface CancelRequest {
   reason?: string;

@@ -11,8 +11,9 @@
  *   applied once; an attempt in flight finishes before a cancel or the deadline takes effect; no attempt
  *   starts charging after the deadline (one whose turn comes later is refused as `deadline_passed` and the
  *   order expires); queued attempts not yet started are refused once the order is final (a cancelled order is
- *   never charged); the read model is written before an update is answered; history stays bounded by
- *   continuing as new.
+ *   never charged); a charge left without an answer when its retries run out is looked up at the provider
+ *   before the payment is recorded, so a taken charge is never recorded as failed; the read model is written
+ *   before an update is answered; history stays bounded by continuing as new.
  */
 import {
   ActivityFailure,
@@ -44,6 +45,7 @@ import {
 } from '../../domain/orders/order-state';
 import { ORDER_STATUS } from '../search-attributes';
 import {
+  GATEWAY_REFUSED,
   PAYMENT_DECLINED,
   PAYMENT_INVALID,
   cancelOrderSignal,
@@ -65,7 +67,24 @@ const { chargePayment } = proxyActivities<OrderActivities>({
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '30s',
-    nonRetryableErrorTypes: [PAYMENT_DECLINED, PAYMENT_INVALID],
+    nonRetryableErrorTypes: [PAYMENT_DECLINED, PAYMENT_INVALID, GATEWAY_REFUSED],
+  },
+});
+
+/**
+ * Asks the provider whether a charge with no answer was taken. Its answer is the only honest outcome, so it
+ * retries for a day while the provider is down (the payment stays PENDING meanwhile), backing off to one
+ * request per 5 minutes. Past that the payment fails as `gateway_unavailable`, and reconciliation reports a
+ * charge it may still have taken.
+ */
+const { lookUpCharge } = proxyActivities<OrderActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1d',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '5m',
+    nonRetryableErrorTypes: [GATEWAY_REFUSED],
   },
 });
 
@@ -76,6 +95,11 @@ const { chargePayment } = proxyActivities<OrderActivities>({
 const LEAN_COMMANDS_PATCH = 'order-local-writes-one-deadline-timer-one-upsert';
 /** Gates refusing attempts whose turn comes after the deadline; earlier code charged them. */
 const DEADLINE_REFUSAL_PATCH = 'order-refuse-attempts-after-deadline';
+/**
+ * Gates, on a failed charge only, asking the provider before recording FAILED and the reasons
+ * `gateway_refused` and `payment_invalid`; earlier code recorded every such failure as `gateway_unavailable`.
+ */
+const CHARGE_FAILURE_PATCH = 'order-charge-failure-asks-provider';
 
 /** Whether a run takes a change: patched() for runs that may predate it, always for the V2 type. */
 type HasChange = (patchId: string) => boolean;
@@ -168,6 +192,7 @@ async function runOrder(input: OrderWorkflowInput, hasChange: HasChange): Promis
 
   let publishedStatus = 'PENDING' as OrderStatus;
   const run: RunContext = {
+    hasChange,
     readModel: () => (hasChange(LEAN_COMMANDS_PATCH) ? localReadModel : remoteReadModel),
     publishStatus: (status) => {
       upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
@@ -222,6 +247,7 @@ async function runOrder(input: OrderWorkflowInput, hasChange: HasChange): Promis
 
 /** What an attempt needs of its run: where the read model is written, and how a status is published. */
 interface RunContext {
+  hasChange: HasChange;
   readModel: () => typeof localReadModel;
   publishStatus: (status: OrderStatus) => void;
 }
@@ -239,7 +265,7 @@ async function processAttempt(
   if (decision.kind === 'refuse') {
     result = { ...attempt, status: 'FAILED', failureReason: decision.reason };
   } else {
-    result = await charge(order, attempt);
+    result = await charge(order, attempt, run.hasChange);
   }
   const next = applyPaymentResult(order, result);
   await run.readModel().recordPaymentResult({ orderId: order.orderId, payment: result });
@@ -247,7 +273,11 @@ async function processAttempt(
   return next;
 }
 
-async function charge(order: OrderState, attempt: PaymentAttempt): Promise<PaymentSummary> {
+async function charge(
+  order: OrderState,
+  attempt: PaymentAttempt,
+  hasChange: HasChange,
+): Promise<PaymentSummary> {
   try {
     await chargePayment({
       orderId: order.orderId,
@@ -258,11 +288,32 @@ async function charge(order: OrderState, attempt: PaymentAttempt): Promise<Payme
     return { ...attempt, status: 'COMPLETED' };
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
-    // A decline names its reason. Retries exhausted fail this payment, never the order: the client may retry.
+    // A failed charge fails this payment, never the order: the client may retry. A decline names its reason.
     const cause = error.cause;
-    const declined = cause instanceof ApplicationFailure && cause.type === PAYMENT_DECLINED;
-    const reason = declined ? cause.message : 'gateway_unavailable';
-    return { ...attempt, status: 'FAILED', failureReason: reason };
+    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+    const failed = (failureReason: string): PaymentSummary => ({
+      ...attempt,
+      status: 'FAILED',
+      failureReason,
+    });
+    if (type === PAYMENT_DECLINED) return failed(cause!.message);
+    if (!hasChange(CHARGE_FAILURE_PATCH)) return failed('gateway_unavailable');
+    // The provider was never asked.
+    if (type === PAYMENT_INVALID) return failed('payment_invalid');
+    // Retries ran out without an answer, or the provider refused a retry of an attempt whose answer was lost:
+    // it may have charged, and only its record can tell.
+    if (await chargeTaken(attempt.paymentId)) return { ...attempt, status: 'COMPLETED' };
+    return failed(type === GATEWAY_REFUSED ? 'gateway_refused' : 'gateway_unavailable');
+  }
+}
+
+async function chargeTaken(paymentId: string): Promise<boolean> {
+  try {
+    return (await lookUpCharge({ paymentId })) !== null;
+  } catch (error) {
+    // Still no answer after a day, or the lookup refused too (a wrong key): the payment fails as not charged.
+    if (error instanceof ActivityFailure) return false;
+    throw error;
   }
 }
 

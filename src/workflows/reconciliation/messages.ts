@@ -8,11 +8,13 @@ export const RECONCILIATION_SCHEDULE_ID = 'reconciliation';
 /** The schedule names each run `<this>-<scheduled time>`; a run started by hand picks its own ID. */
 export const RECONCILIATION_WORKFLOW_ID_PREFIX = 'reconciliation';
 
-/** What a run reports: charges without a completed payment, completed payments without a charge, and the
- * charges whose amount or currency differ from their payment's. */
+/** What a run reports: charges without a completed payment, completed payments without a charge, a second
+ * charge for a payment (under another idempotency key), and the charges whose amount or currency differ
+ * from their payment's. */
 export const FINDING_KINDS = [
   'CHARGE_WITHOUT_PAYMENT',
   'PAYMENT_WITHOUT_CHARGE',
+  'DUPLICATE_CHARGE',
   'AMOUNT_MISMATCH',
   'CURRENCY_MISMATCH',
 ] as const;

@@ -4,6 +4,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createKeyActivities } from '../../../src/activities/keys';
+import { createOrderActivities } from '../../../src/activities/orders';
+import type { ChargeRequest, PaymentGateway } from '../../../src/activities/orders/gateway';
 import type { FieldCipher } from '../../../src/crypto/field-cipher';
 import { generateKeySpec } from '../../../src/crypto/key-ring';
 import { readSealedBatch, replaceSealed } from '../../../src/db/encrypted-columns';
@@ -96,11 +98,13 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
   it('rewrites every value under key 1 to key 2, in batches over several runs, and each reads back', async () => {
     const { result, queried, workflowId, firstRunId } = await rotate(cipherOf(key2, key1));
 
-    // 13 orders + 2 already new: emails 15, names every third of each (5 + 1), payments 15, staged 6.
+    // 13 orders + 2 already new: emails 15, names every third of each (5 + 1), payments 15, CVCs of every
+    // other payment (6 + 1), staged 6.
     expect(counts(result)).toEqual({
       'orders.customer_email_enc': { scanned: 15, rewritten: 13, done: true },
       'orders.customer_name_enc': { scanned: 6, rewritten: 5, done: true },
       'payments.card_number_enc': { scanned: 15, rewritten: 13, done: true },
+      'payments.card_cvc_enc': { scanned: 7, rewritten: 6, done: true },
       'upload_rows.fields_enc': { scanned: 6, rewritten: 6, done: true },
     });
     expect(result).toMatchObject({ keyId: 'k2', status: 'COMPLETED' });
@@ -114,7 +118,7 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
       expect(new Set(values.map(([, value]) => value.keyId))).toEqual(new Set(['k2']));
     }
 
-    // 15 + 6 + 15 + 6 values in batches of 4 take 13 batches: three runs of 5.
+    // 15 + 6 + 15 + 7 + 6 values in batches of 4 take 14 batches: three runs of 5.
     const firstRun = await env.client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
     expect(firstRun.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     // The batch records were only needed while it ran.
@@ -127,8 +131,30 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
       'orders.customer_email_enc': { scanned: 15, rewritten: 0, done: true },
       'orders.customer_name_enc': { scanned: 6, rewritten: 0, done: true },
       'payments.card_number_enc': { scanned: 15, rewritten: 0, done: true },
+      'payments.card_cvc_enc': { scanned: 7, rewritten: 0, done: true },
       'upload_rows.fields_enc': { scanned: 6, rewritten: 0, done: true },
     });
+  });
+
+  it("sends a pending payment's CVC, rotated to key 2, to the gateway unchanged once key 1 is gone", async () => {
+    const [paymentId, cvc] = [...expected['payments.card_cvc_enc']][0]!;
+    const stored = await database.db('payments').where({ payment_id: paymentId }).first();
+    expect(stored.card_cvc_enc).toMatch(/^v1:k2:/);
+    const requests: ChargeRequest[] = [];
+    const gateway: PaymentGateway = {
+      charge: (request) => {
+        requests.push(request);
+        return Promise.resolve({ status: 'succeeded', chargeId: 'ch_rotated' });
+      },
+      findCharge: () => Promise.resolve(undefined),
+    };
+    const activities = createOrderActivities({ db: database.db, cipher: cipherOf(key2), gateway });
+    await expect(
+      activities.chargePayment({ orderId: stored.order_id, paymentId, amount: 1000, currency: 'USD' }),
+    ).resolves.toBe('ch_rotated');
+    expect(requests.map((request) => [request.cardNumber, request.cvc])).toEqual([
+      [expected['payments.card_number_enc'].get(paymentId), cvc],
+    ]);
   });
 
   // Every value is under key 2 by now; the columns are walked side by side, so any of them may fail first.

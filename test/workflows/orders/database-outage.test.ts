@@ -98,6 +98,7 @@ describe('orderWorkflowV2 through a database outage (dev server, MariaDB)', () =
               .then(() => relay.up());
             return answer;
           },
+          findCharge: (idempotencyKey) => simulated.findCharge(idempotencyKey),
         },
       }),
     });

@@ -66,6 +66,9 @@ describe('orderWorkflowV2 decisions (time-skipping server, mocked activities)', 
         calls.charged.push(paymentId);
         return Promise.resolve(`charge-${paymentId}`);
       },
+      async lookUpCharge({ paymentId }) {
+        return Promise.resolve(calls.charged.includes(paymentId) ? `charge-${paymentId}` : null);
+      },
       async recordPaymentResult({ payment }) {
         readModelWrite();
         calls.paymentResults.push(payment);

@@ -372,5 +372,6 @@ function slowCardGateway(inner: SimulatedGateway, failures: number): SimulatedGa
       }
       return inner.charge(request);
     },
+    findCharge: (idempotencyKey) => inner.findCharge(idempotencyKey),
   };
 }

@@ -64,6 +64,7 @@ describe('orderWorkflow upgrade: started by the previous code, paid under the ne
         if (request.cardNumber === HELD_CARD) await held;
         return simulated.charge(request);
       },
+      findCharge: (idempotencyKey) => simulated.findCharge(idempotencyKey),
     };
     const activities = createOrderActivities({ db: database.db, cipher, gateway });
     // Activities run on their own worker, so a charge stays in flight while the workflow code is replaced.

@@ -124,7 +124,7 @@ async function listReconciliations(query = '', caller: 'operator' | 'alice' = 'o
 describe('reconciliation of the sandbox provider with the payments', () => {
   const planted: Record<string, string> = {};
 
-  it('records a charge without a payment, a payment without a charge, and an amount mismatch', async () => {
+  it('records a charge without a payment, a payment without a charge, an amount mismatch and a second charge', async () => {
     planted.ghostPayment = `PAY-ghost-${randomUUID()}`;
     planted.ghostCharge = await chargeAtSandbox({
       key: `someone-else:${randomUUID()}`,
@@ -144,10 +144,17 @@ describe('reconciliation of the sandbox provider with the payments', () => {
       paymentId: matchingPayment,
       amount: 10_00,
     });
+    // The matched payment charged again, under another key with the same metadata: a double charge.
+    planted.secondCharge = await chargeAtSandbox({
+      key: `someone-else:${randomUUID()}`,
+      paymentId: matchingPayment,
+      amount: 10_00,
+    });
+    planted.matchingPayment = matchingPayment;
 
-    // Three charges and three payments at two a page and two pages a run: the workflow continues as new.
+    // Four charges and three payments at two a page and two pages a run: the workflow continues as new.
     const result = await runReconciliation();
-    expect(result).toMatchObject({ done: true, chargesExamined: 3, paymentsExamined: 3, findingsCount: 3 });
+    expect(result).toMatchObject({ done: true, chargesExamined: 4, paymentsExamined: 3, findingsCount: 4 });
 
     const listed = await listReconciliations();
     expect(listed.status).toBe(200);
@@ -155,9 +162,9 @@ describe('reconciliation of the sandbox provider with the payments', () => {
     expect(run).toMatchObject({
       runId: result.runId,
       status: 'COMPLETED',
-      chargesExamined: 3,
+      chargesExamined: 4,
       paymentsExamined: 3,
-      findingsCount: 3,
+      findingsCount: 4,
     });
     const findings = [...run.findings].sort((a: any, b: any) => a.kind.localeCompare(b.kind));
     expect(findings).toEqual([
@@ -178,6 +185,14 @@ describe('reconciliation of the sandbox provider with the payments', () => {
         detectedAt: expect.any(String),
       },
       {
+        kind: 'DUPLICATE_CHARGE',
+        paymentId: planted.matchingPayment,
+        chargeId: planted.secondCharge,
+        expected: { currency: 'USD', minorUnits: 10_00, amount: '10.00' },
+        actual: { currency: 'USD', minorUnits: 10_00, amount: '10.00' },
+        detectedAt: expect.any(String),
+      },
+      {
         kind: 'PAYMENT_WITHOUT_CHARGE',
         paymentId: planted.unchargedPayment,
         chargeId: null,
@@ -191,13 +206,13 @@ describe('reconciliation of the sandbox provider with the payments', () => {
   it('records a run that finds nothing new, and no finding twice, when it reads the same window again', async () => {
     const result = await runReconciliation();
     // The window overlaps the last one, so the same charges and payments are read again.
-    expect(result).toMatchObject({ done: true, chargesExamined: 3, paymentsExamined: 3, findingsCount: 0 });
+    expect(result).toMatchObject({ done: true, chargesExamined: 4, paymentsExamined: 3, findingsCount: 0 });
 
     const listed = await listReconciliations();
     expect(listed.body.items[0]).toMatchObject({ runId: result.runId, findingsCount: 0, findings: [] });
     expect(listed.body.items).toHaveLength(2);
     const all = listed.body.items.flatMap((run: any) => run.findings);
-    expect(all).toHaveLength(3);
+    expect(all).toHaveLength(4);
   });
 
   it('commits a retried page once: its findings, counts and watermark', async () => {
@@ -210,7 +225,7 @@ describe('reconciliation of the sandbox provider with the payments', () => {
     expect(await activities.reconcilePage({ ...page, page: 0 })).toEqual(charges);
     const payments = await activities.reconcilePage({ ...page, page: 1 });
     expect(await activities.reconcilePage({ ...page, page: 1 })).toEqual(payments);
-    expect(payments).toMatchObject({ done: true, chargesExamined: 3, paymentsExamined: 4, findingsCount: 1 });
+    expect(payments).toMatchObject({ done: true, chargesExamined: 4, paymentsExamined: 4, findingsCount: 1 });
     const findings = await stack.database.db('reconciliation_findings').where({ payment_id: uncharged });
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({
@@ -258,7 +273,7 @@ describe('reconciliation of the sandbox provider with the payments', () => {
       () => listReconciliations(),
       (answer) => answer.body.items.length > before && answer.body.items[0].status === 'COMPLETED',
     );
-    expect(listed.body.items[0]).toMatchObject({ findingsCount: 0, chargesExamined: 3 });
+    expect(listed.body.items[0]).toMatchObject({ findingsCount: 0, chargesExamined: 4 });
     await handle.delete();
   });
 });
