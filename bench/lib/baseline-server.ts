@@ -40,7 +40,8 @@ function main(): void {
     ctx.body = rows[0];
   });
 
-  const server = app.listen(0, '127.0.0.1', () => {
+  // The API's accept queue (src/api/http/server.ts), so both meet a burst of connections alike.
+  const server = app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     process.stdout.write(`listening ${port}\n`);

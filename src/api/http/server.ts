@@ -10,6 +10,8 @@ export interface ServeOptions {
   requestTimeoutMs: number;
 }
 
+const ACCEPT_BACKLOG = 4096;
+
 /** Serves the app with the API's connection settings. */
 export function serveApi(app: Koa, options: ServeOptions, onListening?: () => void): http.Server {
   const handle = app.callback();
@@ -23,5 +25,7 @@ export function serveApi(app: Koa, options: ServeOptions, onListening?: () => vo
     // Koa answers its own errors; the promise only says the response is done.
     (request, response) => void handle(request, response),
   );
-  return server.listen(options.port, options.host, onListening);
+  // Node's default accept queue (511) overflows when a few thousand clients connect at once, and each dropped
+  // SYN costs its client a retry 1, 3, 7 … seconds later; the kernel still caps it at net.core.somaxconn.
+  return server.listen({ port: options.port, host: options.host, backlog: ACCEPT_BACKLOG }, onListening);
 }
