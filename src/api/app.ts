@@ -21,7 +21,7 @@ import { drainUnreadBody } from './http/unread-body';
 import { healthRoutes } from './health/routes';
 import { keyRotationRoutes } from './keys/routes';
 import { securityHeaders } from './http/security-headers';
-import { requestLog } from './http/request-log';
+import { requestLog, requestLogger } from './http/request-log';
 import { createApiMetrics, type ApiMetrics } from './http/metrics';
 import { createTemporalCalls } from './http/temporal';
 import { createOrderService } from './orders/order-service';
@@ -103,7 +103,9 @@ export function createApp({
   mount(reconciliationRoutes({ db }));
   // What escapes the middleware (a client that hangs up mid-download) goes to the one logger, not stderr.
   app.silent = true;
-  app.on('error', (error: unknown) => logger.warn('response stream failed', { error }));
+  app.on('error', (error: unknown, ctx?: Koa.Context) =>
+    (ctx ? requestLogger(ctx, logger) : logger).warn('response stream failed', { error }),
+  );
   return app;
 }
 

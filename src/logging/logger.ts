@@ -27,7 +27,7 @@ export interface Logger {
 function redactFields(fields: object): LogFields {
   const flat: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
-    if (typeof value === 'object' && value !== null) {
+    if ((typeof value === 'object' && value !== null) || typeof value === 'bigint') {
       return JSON.parse(JSON.stringify(fields, redactingReplacer)) as LogFields;
     }
     if (value !== undefined) flat[key] = redactingReplacer(key, value);

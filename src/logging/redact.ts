@@ -71,6 +71,8 @@ export function isSecretField(name: string): boolean {
 export function redactingReplacer(key: string, value: unknown): unknown {
   if (key !== '' && isSecretField(key) && value !== undefined && value !== null) return REDACTED;
   if (typeof value === 'string') return redactText(value);
+  // JSON has no bigint, and a log line must never throw.
+  if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) {
     // The code and cause say what failed underneath (a gRPC status, a MySQL error), which the message often does not.
     const { code, cause } = value as Error & { code?: unknown };

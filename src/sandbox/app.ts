@@ -18,7 +18,7 @@ import {
   type ChargeService,
 } from './charges';
 import { faultsSchema, type FaultInjector } from './faults';
-import { findChargeByKey, listCharges } from './store';
+import { findChargeByKey, findKey, listCharges } from './store';
 
 export interface SandboxAppDeps {
   db: Db;
@@ -109,6 +109,15 @@ export function createSandboxApp({ db, apiKey, charges, faults, logger }: Sandbo
     const query = parse(listQuerySchema, ctx.query, 'query');
     if (query.idempotency_key !== undefined) {
       const charge = await findChargeByKey(db, query.idempotency_key);
+      // A request still running under the key may yet charge: "none" would be an answer it can disprove.
+      if (!charge && (await findKey(db, query.idempotency_key))?.lockedBy) {
+        throw new ApiError(
+          409,
+          'idempotency_error',
+          'A request with this idempotency key is still in progress; retry later.',
+          'idempotency_key_in_use',
+        );
+      }
       ctx.body = { object: 'list', data: charge ? [chargeView(charge)] : [], has_more: false };
       return;
     }

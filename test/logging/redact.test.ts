@@ -69,6 +69,17 @@ describe('createLogger', () => {
     expect(lines[0]).not.toMatch(/4242|3782|a@b\.example|dpk_secret|"123"/);
   });
 
+  it('writes flat fields and nested ones alike, and a bigint as text instead of throwing', () => {
+    const { lines, logger } = capture();
+    logger.info('flat', { path: `/orders/${VISA}`, token: 'dpk_x', count: 3n, missing: undefined });
+    logger.info('nested', { batch: { rows: 12n, email: 'a@b.example' } });
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toMatchObject([
+      { msg: 'flat', path: '/orders/[CARD]', token: REDACTED, count: '3' },
+      { msg: 'nested', batch: { rows: '12', email: REDACTED } },
+    ]);
+    expect(lines[0]).not.toContain('missing');
+  });
+
   it('scrubs the bindings of a child and of the base, and writes only at or above the level', () => {
     const lines: string[] = [];
     const logger = createLogger(

@@ -11,6 +11,7 @@ import {
 } from '../../src/activities/orders/gateway';
 import { createHttpGateway, providerBody, type HttpGateway } from '../../src/activities/orders/http-gateway';
 import { TEST_CARDS } from '../../src/domain/payments/test-cards';
+import { insertLockedKey } from '../../src/sandbox/store';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startSandboxProcess, TEST_SANDBOX_KEY, type SandboxProcess } from '../support/sandbox-process';
 import { eventually } from '../support/stack';
@@ -166,6 +167,7 @@ describe('finding a charge by idempotency key through the HTTP adapter', () => {
 
     await expect(gateway.findCharge(charge.idempotencyKey)).resolves.toEqual({
       chargeId: taken.id,
+      paymentId: charge.metadata!.paymentId,
       amount: 1250,
       currency: 'USD',
     });
@@ -173,6 +175,21 @@ describe('finding a charge by idempotency key through the HTTP adapter', () => {
     const declined = newCharge({ cardNumber: TEST_CARDS.declined });
     await gateway.charge(declined);
     await expect(gateway.findCharge(declined.idempotencyKey)).resolves.toBeUndefined();
+  });
+
+  test('a key whose request is still in progress is answered 409, which is worth retrying', async () => {
+    const charge = newCharge();
+    // The moment between taking the key and taking the charge, held still: what a lookup may meet.
+    await insertLockedKey(database.db, charge.idempotencyKey, 'request-hash', 'test-instance', new Date());
+    const answer = await call(
+      'GET',
+      `/v1/charges?idempotency_key=${encodeURIComponent(charge.idempotencyKey)}`,
+    );
+    expect(answer).toMatchObject({
+      status: 409,
+      body: { error: { type: 'idempotency_error', code: 'idempotency_key_in_use' } },
+    });
+    await expect(gateway.findCharge(charge.idempotencyKey)).rejects.toBeInstanceOf(GatewayUnavailableError);
   });
 
   test('the sandbox down or stopped is worth retrying; a wrong key is a request error', async () => {

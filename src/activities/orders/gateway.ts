@@ -24,6 +24,8 @@ export type ChargeResult = { status: 'succeeded'; chargeId: string } | { status:
 /** A charge the provider took. */
 export interface TakenCharge {
   chargeId: string;
+  /** The payment the charge names in its metadata, if any. */
+  paymentId: string | undefined;
   /** Integer minor units. */
   amount: number;
   currency: string;

@@ -52,7 +52,14 @@ export function createHttpGateway({
   return {
     async findCharge(idempotencyKey: string) {
       const charge = await reads.findChargeByKey(idempotencyKey);
-      return charge && { chargeId: charge.id, amount: charge.amount, currency: charge.currency };
+      return (
+        charge && {
+          chargeId: charge.id,
+          paymentId: charge.paymentId,
+          amount: charge.amount,
+          currency: charge.currency,
+        }
+      );
     },
     async charge(charge: ChargeRequest): Promise<ChargeResult> {
       let status: number;

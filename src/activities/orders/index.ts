@@ -11,8 +11,13 @@ import {
 import type { FieldCipher } from '../../crypto/field-cipher';
 import { parseDbDecimal } from '../../domain/money';
 import type { OrderStatus, PaymentSummary } from '../../domain/orders/order-state';
-import { GatewayRequestError, type ChargeResult, type PaymentGateway } from './gateway';
-import { GATEWAY_REFUSED, PAYMENT_DECLINED, PAYMENT_INVALID } from '../../workflows/orders/messages';
+import { GatewayRequestError, type ChargeResult, type PaymentGateway, type TakenCharge } from './gateway';
+import {
+  CHARGE_MISMATCH,
+  GATEWAY_REFUSED,
+  PAYMENT_DECLINED,
+  PAYMENT_INVALID,
+} from '../../workflows/orders/messages';
 
 export interface OrderActivityDeps {
   db: Db;
@@ -89,13 +94,31 @@ export function createOrderActivities({ db, cipher, gateway, now = () => new Dat
      * The id of the charge the provider took under the payment's idempotency key, or null if none. Asked when
      * the charge's retries ran out without an answer: the provider may have charged, and every answer lost.
      */
-    async lookUpCharge(input: { paymentId: string }): Promise<string | null> {
+    async lookUpCharge(input: {
+      paymentId: string;
+      amount: number;
+      currency: string;
+    }): Promise<string | null> {
+      let charge: TakenCharge | undefined;
       try {
-        const charge = await gateway.findCharge(paymentIdempotencyKey(input.paymentId));
-        return charge?.chargeId ?? null;
+        charge = await gateway.findCharge(paymentIdempotencyKey(input.paymentId));
       } catch (error) {
         throw refusedAsSuch(error);
       }
+      if (!charge) return null;
+      // Only this payment's charge, for its amount, settles it; anything else is for reconciliation to report.
+      if (
+        (charge.paymentId !== undefined && charge.paymentId !== input.paymentId) ||
+        charge.amount !== input.amount ||
+        charge.currency.toUpperCase() !== input.currency.toUpperCase()
+      ) {
+        throw ApplicationFailure.nonRetryable(
+          `charge ${charge.chargeId} under payment ${input.paymentId}'s key does not match it ` +
+            `(${charge.amount} ${charge.currency} for payment ${charge.paymentId ?? 'none'})`,
+          CHARGE_MISMATCH,
+        );
+      }
+      return charge.chargeId;
     },
 
     /** Settles the payment and erases its CVC, whatever the outcome; repeating it changes nothing. */

@@ -5,11 +5,12 @@ import {
   type ChargeRequest,
   type ChargeResult,
   type PaymentGateway,
+  type TakenCharge,
 } from './gateway';
 
 export interface SimulatedGateway extends PaymentGateway {
   /** Charges actually taken, by idempotency key: what a test checks to prove nothing was charged twice. */
-  readonly charges: ReadonlyMap<string, { amount: number; currency: string; chargeId: string }>;
+  readonly charges: ReadonlyMap<string, TakenCharge>;
 }
 
 /**
@@ -18,7 +19,7 @@ export interface SimulatedGateway extends PaymentGateway {
  * more. State lives in this process only; the sandbox provider keeps it durably.
  */
 export function createSimulatedGateway(options: { latencyMs?: number } = {}): SimulatedGateway {
-  const charges = new Map<string, { amount: number; currency: string; chargeId: string }>();
+  const charges = new Map<string, TakenCharge>();
   const answers = new Map<string, ChargeResult>();
   const transientFailures = new Map<string, number>();
 
@@ -26,8 +27,7 @@ export function createSimulatedGateway(options: { latencyMs?: number } = {}): Si
     charges,
     async findCharge(idempotencyKey: string) {
       if (options.latencyMs) await sleep(options.latencyMs);
-      const charge = charges.get(idempotencyKey);
-      return charge && { chargeId: charge.chargeId, amount: charge.amount, currency: charge.currency };
+      return charges.get(idempotencyKey);
     },
     async charge(request: ChargeRequest): Promise<ChargeResult> {
       if (options.latencyMs) await sleep(options.latencyMs);
@@ -53,6 +53,7 @@ export function createSimulatedGateway(options: { latencyMs?: number } = {}): Si
         : { status: 'succeeded', chargeId: `sim_${charges.size + 1}` };
       if (answer.status === 'succeeded') {
         charges.set(request.idempotencyKey, {
+          paymentId: request.metadata?.paymentId,
           amount: request.amount,
           currency: request.currency,
           chargeId: answer.chargeId,

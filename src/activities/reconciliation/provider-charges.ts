@@ -10,6 +10,8 @@ export interface ProviderCharge {
   created: Date;
   /** The payment durapay sent with the charge; a charge taken elsewhere may name any or none. */
   paymentId: string | undefined;
+  /** The provider's status: only a `succeeded` charge took money. */
+  status: string | undefined;
 }
 
 export interface ChargePage {
@@ -63,7 +65,8 @@ export function createProviderCharges({
     } catch (error) {
       throw new GatewayUnavailableError(`payment provider unreachable: ${(error as Error).message}`);
     }
-    if (status === 429 || status >= 500) {
+    // 409: a request under the key asked for is still in progress, so the answer is not known yet.
+    if (status === 409 || status === 429 || status >= 500) {
       throw new GatewayUnavailableError(`payment provider answered ${status} listing charges`);
     }
     if (status !== 200) {
@@ -79,7 +82,10 @@ export function createProviderCharges({
         ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
         limit: String(limit),
       }),
-    findChargeByKey: async (idempotencyKey) => (await list({ idempotency_key: idempotencyKey })).charges[0],
+    findChargeByKey: async (idempotencyKey) =>
+      (await list({ idempotency_key: idempotencyKey })).charges.find(
+        (charge) => charge.status === 'succeeded',
+      ),
     close: () => agent.close(),
   };
 }
@@ -99,6 +105,7 @@ function parseCharge(value: unknown): ProviderCharge {
     currency?: unknown;
     created?: unknown;
     metadata?: { payment_id?: unknown } | null;
+    status?: unknown;
   };
   const created = new Date(String(charge.created));
   if (
@@ -118,5 +125,6 @@ function parseCharge(value: unknown): ProviderCharge {
     currency: charge.currency.toUpperCase(),
     created,
     paymentId: typeof paymentId === 'string' ? paymentId : undefined,
+    status: typeof charge.status === 'string' ? charge.status : undefined,
   };
 }

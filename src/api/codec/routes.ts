@@ -8,6 +8,7 @@ import { PayloadDecryptionError } from '../../temporal/payload-codec';
 import { identify, requireRole } from '../auth/access';
 import type { ApiKeys } from '../auth/api-keys';
 import { Problem } from '../http/problem';
+import { pageSecurityHeaders } from '../http/security-headers';
 import { problemFromZod } from '../http/validation';
 import { CodecPayloads } from './schemas';
 import { createCodecSessions } from './session';
@@ -86,6 +87,8 @@ export function codecRoutes({ config, apiKeys, payloadKeys }: CodecRoutesDeps): 
     };
 
   const router = new Router({ prefix: '/codec' });
+  // The sign-in pages are pages a browser renders; htmlPage sets their own CSP and Referrer-Policy.
+  router.use('/session', pageSecurityHeaders());
   router.options(['/encode', '/decode'], cors, preflight);
   router.post(
     '/encode',

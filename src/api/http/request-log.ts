@@ -11,6 +11,8 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 interface RequestLogState {
   requestId?: string;
+  /** The logger of requestLog, whose child carries the request id once someone asks for it. */
+  requestLogBase?: Logger;
   logger?: Logger;
 }
 
@@ -20,8 +22,8 @@ interface RequestLogState {
  */
 export function requestLogger(ctx: Koa.Context, fallback: Logger): Logger {
   const state = ctx.state as RequestLogState;
-  if (state.requestId === undefined) return fallback;
-  return (state.logger ??= fallback.child({ requestId: state.requestId }));
+  if (state.requestId === undefined || !state.requestLogBase) return fallback;
+  return (state.logger ??= state.requestLogBase.child({ requestId: state.requestId }));
 }
 
 /**
@@ -36,7 +38,7 @@ export function requestLog(logger: Logger): Koa.Middleware {
     const given = ctx.get(REQUEST_ID_HEADER);
     const requestId = SANE_REQUEST_ID.test(given) ? given : randomUUID();
     ctx.set(REQUEST_ID_HEADER, requestId);
-    (ctx.state as RequestLogState).requestId = requestId;
+    Object.assign(ctx.state, { requestId, requestLogBase: logger });
     try {
       await next();
     } finally {

@@ -36,6 +36,8 @@ export const PAYMENT_DECLINED = 'PaymentDeclined';
 export const PAYMENT_INVALID = 'PaymentInvalid';
 /** The provider refused the request as such (credentials, a key reused with another body): never retried. */
 export const GATEWAY_REFUSED = 'GatewayRefused';
+/** The provider holds a charge under the payment's key that is not the payment's (amount, currency, payment). */
+export const CHARGE_MISMATCH = 'ChargeMismatch';
 
 export interface CancelRequest {
   reason?: string;

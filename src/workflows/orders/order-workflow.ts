@@ -11,8 +11,9 @@
  *   applied once; an attempt in flight finishes before a cancel or the deadline takes effect; no attempt
  *   starts charging after the deadline (one whose turn comes later is refused as `deadline_passed` and the
  *   order expires); queued attempts not yet started are refused once the order is final (a cancelled order is
- *   never charged); a charge left without an answer when its retries run out is looked up at the provider
- *   before the payment is recorded, so a taken charge is never recorded as failed; the read model is written
+ *   never charged); a charge left without an answer is looked up at the provider before the payment is
+ *   recorded, so a charge the provider reports is never recorded as failed (one it cannot report within a day
+ *   is `charge_outcome_unknown`, for reconciliation to settle); the read model is written
  *   before an update is answered; history stays bounded by continuing as new.
  */
 import {
@@ -20,7 +21,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -45,6 +46,7 @@ import {
 } from '../../domain/orders/order-state';
 import { ORDER_STATUS } from '../search-attributes';
 import {
+  CHARGE_MISMATCH,
   GATEWAY_REFUSED,
   PAYMENT_DECLINED,
   PAYMENT_INVALID,
@@ -73,9 +75,9 @@ const { chargePayment } = proxyActivities<OrderActivities>({
 
 /**
  * Asks the provider whether a charge with no answer was taken. Its answer is the only honest outcome, so it
- * retries for a day while the provider is down (the payment stays PENDING meanwhile), backing off to one
- * request per 5 minutes. Past that the payment fails as `gateway_unavailable`, and reconciliation reports a
- * charge it may still have taken.
+ * retries for a day while the provider is down or still busy with the key (the payment stays PENDING
+ * meanwhile), backing off to one request per 5 minutes. Past that the payment fails as
+ * `charge_outcome_unknown`, and reconciliation reports a charge the provider may still have taken.
  */
 const { lookUpCharge } = proxyActivities<OrderActivities>({
   startToCloseTimeout: '30s',
@@ -84,7 +86,7 @@ const { lookUpCharge } = proxyActivities<OrderActivities>({
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '5m',
-    nonRetryableErrorTypes: [GATEWAY_REFUSED],
+    nonRetryableErrorTypes: [GATEWAY_REFUSED, CHARGE_MISMATCH],
   },
 });
 
@@ -224,7 +226,8 @@ async function runOrder(input: OrderWorkflowInput, hasChange: HasChange): Promis
       allHandlersFinished() &&
       !cancelRequested
     ) {
-      await continueAsNew<typeof orderWorkflow>({
+      // Into the V2 type whatever this run's type: a fresh run takes every change, so orderWorkflow drains.
+      await makeContinueAsNewFunc<typeof orderWorkflowV2>({ workflowType: 'orderWorkflowV2' })({
         ...input,
         amountPaid: order.amountPaid,
         carried: { payments: order.payments, queue, attemptsProcessed: order.attemptsProcessed },
@@ -298,22 +301,42 @@ async function charge(
     });
     if (type === PAYMENT_DECLINED) return failed(cause!.message);
     if (!hasChange(CHARGE_FAILURE_PATCH)) return failed('gateway_unavailable');
-    // The provider was never asked.
-    if (type === PAYMENT_INVALID) return failed('payment_invalid');
-    // Retries ran out without an answer, or the provider refused a retry of an attempt whose answer was lost:
-    // it may have charged, and only its record can tell.
-    if (await chargeTaken(attempt.paymentId)) return { ...attempt, status: 'COMPLETED' };
-    return failed(type === GATEWAY_REFUSED ? 'gateway_refused' : 'gateway_unavailable');
+    // Retries ran out without an answer, or a retry was refused after an attempt whose answer was lost (a
+    // worker of the previous release calls that refusal invalid): the provider may have charged, and only its
+    // record can tell. A payment it was never asked about finds nothing. Retries that ran out of time may leave
+    // their last attempt still sending, so the lookup waits for it.
+    const lookup = await lookUpChargeOf(order, attempt, error.retryState === 'TIMEOUT');
+    if (lookup === 'taken') return { ...attempt, status: 'COMPLETED' };
+    if (lookup === 'refused' || type === GATEWAY_REFUSED) return failed('gateway_refused');
+    if (lookup === 'unknown') return failed('charge_outcome_unknown');
+    return failed(type === PAYMENT_INVALID ? 'payment_invalid' : 'gateway_unavailable');
   }
 }
 
-async function chargeTaken(paymentId: string): Promise<boolean> {
+/** Longer than a charge attempt may run (its start-to-close timeout), so none is still on its way. */
+const LOOKUP_DELAY = '1m';
+
+async function lookUpChargeOf(
+  order: OrderState,
+  attempt: PaymentAttempt,
+  attemptMayStillRun: boolean,
+): Promise<'taken' | 'none' | 'refused' | 'unknown'> {
+  if (attemptMayStillRun) await sleep(LOOKUP_DELAY);
   try {
-    return (await lookUpCharge({ paymentId })) !== null;
+    const found = await lookUpCharge({
+      paymentId: attempt.paymentId,
+      amount: attempt.amount,
+      currency: order.currency,
+    });
+    return found === null ? 'none' : 'taken';
   } catch (error) {
-    // Still no answer after a day, or the lookup refused too (a wrong key): the payment fails as not charged.
-    if (error instanceof ActivityFailure) return false;
-    throw error;
+    if (!(error instanceof ActivityFailure)) throw error;
+    // The provider refuses durapay's requests as such (a wrong key): the payment fails as refused, and
+    // reconciliation, under the right key, reports a charge an earlier attempt may have taken.
+    if (error.cause instanceof ApplicationFailure && error.cause.type === GATEWAY_REFUSED) return 'refused';
+    // Still no answer after a day, or a charge under the key that is not this payment's: reconciliation
+    // reports the charge, if there is one.
+    return 'unknown';
   }
 }
 

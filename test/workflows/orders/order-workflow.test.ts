@@ -73,10 +73,14 @@ describe('orderWorkflowV2 (time-skipping server, real activities on MariaDB)', (
     return worker.runUntil(body());
   }
 
-  async function startOrder(amount: number, extra: Partial<OrderWorkflowInput> = {}) {
+  async function startOrder(
+    amount: number,
+    extra: Partial<OrderWorkflowInput> = {},
+    workflowType = 'orderWorkflowV2',
+  ) {
     const orderId = `ORD-${randomUUID()}`;
     await seedOrder(database.db, cipher, { orderId, amount });
-    const handle = await env.client.workflow.start(orderWorkflowV2, {
+    const handle = await env.client.workflow.start<typeof orderWorkflowV2>(workflowType, {
       workflowId: orderWorkflowId(orderId),
       taskQueue,
       args: [
@@ -339,25 +343,30 @@ describe('orderWorkflowV2 (time-skipping server, real activities on MariaDB)', (
     expect(await paymentStatuses(orderId)).toHaveLength(2);
   });
 
-  it('continues as new after many attempts and loses nothing', async () => {
-    const { orderId, handle } = await startOrder(700, { maxAttemptsPerRun: 3 });
-    const firstRunId = (await handle.describe()).runId;
-    const result: OrderState = await withWorker(async () => {
-      for (let i = 0; i < 4; i += 1)
-        await pay(handle, orderId, 100, i % 2 === 0 ? CARDS.declined : CARDS.visa);
-      const repeated = (await listPayments(database.db, orderId))[0]!.payment_id;
-      await handle.signal(paymentAttemptSignal, { paymentId: repeated, amount: 100 });
-      for (let i = 0; i < 5; i += 1) await pay(handle, orderId, 100, CARDS.visa);
-      return handle.result();
-    });
+  // Runs of the orderWorkflow type (orders started by earlier releases) continue as the V2 type.
+  it.each(['orderWorkflowV2', 'orderWorkflow'])(
+    '%s continues as new after many attempts and loses nothing',
+    async (workflowType) => {
+      const { orderId, handle } = await startOrder(700, { maxAttemptsPerRun: 3 }, workflowType);
+      const firstRunId = (await handle.describe()).runId;
+      const result: OrderState = await withWorker(async () => {
+        for (let i = 0; i < 4; i += 1)
+          await pay(handle, orderId, 100, i % 2 === 0 ? CARDS.declined : CARDS.visa);
+        const repeated = (await listPayments(database.db, orderId))[0]!.payment_id;
+        await handle.signal(paymentAttemptSignal, { paymentId: repeated, amount: 100 });
+        for (let i = 0; i < 5; i += 1) await pay(handle, orderId, 100, CARDS.visa);
+        return handle.result();
+      });
 
-    expect(result).toMatchObject({ status: 'COMPLETED', amountPaid: 700, attemptsProcessed: 9 });
-    expect(result.payments.filter((p) => p.status === 'FAILED')).toHaveLength(2);
-    expect((await env.client.workflow.getHandle(handle.workflowId).describe()).runId).not.toBe(firstRunId);
-    const firstRun = await env.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
-    expect(firstRun.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-    expect(gateway.charges.size).toBe(7);
-  });
+      expect(result).toMatchObject({ status: 'COMPLETED', amountPaid: 700, attemptsProcessed: 9 });
+      expect(result.payments.filter((p) => p.status === 'FAILED')).toHaveLength(2);
+      const lastRun = await env.client.workflow.getHandle(handle.workflowId).describe();
+      expect([lastRun.runId === firstRunId, lastRun.type]).toEqual([false, 'orderWorkflowV2']);
+      const firstRun = await env.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+      expect(firstRun.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      expect(gateway.charges.size).toBe(7);
+    },
+  );
 });
 
 /** The simulated gateway, except that the slow card is unavailable for its first `failures` charges. */
