@@ -1,5 +1,10 @@
 import { Agent } from 'undici';
+import { DRAIN_BYTES } from '../../src/api/http/unread-body';
+import { authHeaders } from '../support/api';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+
+/** A body the API will not drain: it answers and closes the connection. */
+const PAST_DRAIN = DRAIN_BYTES + 12 * 1024 * 1024;
 
 /**
  * An upload the API refuses before reading the whole body (bad auth, wrong type, too large, bad structure):
@@ -60,6 +65,67 @@ describe('uploads refused early reach the client (real stack, Node fetch)', () =
         (code) => code === 200,
       );
       expect(next).toBe(200);
+    },
+  );
+
+  // Multipart bodies of a few megabytes, under the 1 MB file limit only because no file part is ever read.
+  const FORM_BIG = 3_000_000;
+  const BOUNDARY = 'durapay-test-boundary';
+  const formType = `multipart/form-data; boundary=${BOUNDARY}`;
+  const namelessPart = (closed: boolean) =>
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; filename="orders.csv"\r\nContent-Type: text/csv\r\n\r\n` +
+    `${HEADER}\r\n${'x'.repeat(FORM_BIG)}\r\n` +
+    (closed ? `--${BOUNDARY}--\r\n` : '');
+  const unclosedFile = () =>
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="note"\r\n\r\n${'n'.repeat(FORM_BIG)}\r\n` +
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="orders.csv"\r\n` +
+    `Content-Type: text/csv\r\n\r\n${HEADER}\r\nORD-1,1.00,USD,PENDING,2026-03-01T00:00:00Z,,,,,,\r\n`;
+
+  it.each([
+    ['a form whose only part has no name', formType, () => namelessPart(true), 422, /no `file` field/],
+    ['a form whose boundary never closes', formType, () => namelessPart(false), 400, /malformed/],
+    ['a form whose file part never ends', formType, unclosedFile, 400, /malformed/],
+    ['a form with no boundary', 'multipart/form-data', () => namelessPart(true), 400, /malformed/],
+  ] as const)(
+    'a bad multipart form (%s): the client reads a 4xx problem, and the connection serves the next request',
+    async (_what, type, body, status, detail) => {
+      const response = await fetch(`${stack.api.baseUrl}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': type, ...stack.api.headers('operator') },
+        body: body(),
+        dispatcher: agent,
+      });
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = (await response.json()) as { status: number; detail: string };
+      expect(problem.status).toBe(status);
+      expect(problem.detail).toMatch(detail);
+
+      const next = await fetch(`${stack.api.baseUrl}/health`, { dispatcher: agent });
+      expect(next.status).toBe(200);
+    },
+  );
+
+  it.each([
+    ['a bad API key', 'text/csv', { authorization: 'Bearer not-a-key' }, 401],
+    ['a wrong content type', 'application/json', authHeaders('operator'), 415],
+  ] as const)(
+    'a refused body past the drain bound (%s): the client reads the problem, and the connection is closed',
+    async (_what, type, headers, status) => {
+      const response = await fetch(`${stack.api.baseUrl}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': type, ...headers },
+        body: ' '.repeat(PAST_DRAIN),
+        dispatcher: agent,
+      });
+      expect(response.status).toBe(status);
+      expect(response.headers.get('connection')).toBe('close');
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await response.json()) as { status: number }).status).toBe(status);
+
+      // The agent opens a new connection for the next request.
+      const next = await fetch(`${stack.api.baseUrl}/health`, { dispatcher: agent });
+      expect(next.status).toBe(200);
     },
   );
 });

@@ -243,19 +243,27 @@ async function fileOf(ctx: Context): Promise<{ format: UploadFormat; body: Async
       'send the file as text/csv, application/xml or multipart/form-data',
     );
   }
+  let form: ReturnType<typeof busboy>;
+  try {
+    form = busboy({ headers: ctx.req.headers, limits: { files: 1 } });
+  } catch (error) {
+    throw malformedForm(error);
+  }
   return new Promise((resolve, reject) => {
-    const form = busboy({ headers: ctx.req.headers, limits: { files: 1 } });
     let found = false;
     form.on('file', (field, stream, info) => {
+      // A form cut short destroys its open part with the form's error: that error is answered once, below
+      // (or by formFile), never left unhandled to crash the API.
+      stream.on('error', () => undefined);
       const format = FORMATS[info.mimeType.toLowerCase()] ?? formatFromName(info.filename);
       if (field !== 'file' || !format || found) {
         stream.resume();
         return;
       }
       found = true;
-      resolve({ format, body: stream });
+      resolve({ format, body: formFile(stream) });
     });
-    form.on('error', reject);
+    form.on('error', (error) => reject(malformedForm(error)));
     form.on('close', () => {
       if (!found)
         reject(
@@ -265,6 +273,18 @@ async function fileOf(ctx: Context): Promise<{ format: UploadFormat; body: Async
     ctx.req.pipe(form);
   });
 }
+
+/** The form's file part: a form that breaks off while it is read is the client's fault, not a 500. */
+async function* formFile(stream: Readable): AsyncGenerator<Uint8Array> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw malformedForm(error);
+  }
+}
+
+const malformedForm = (error: unknown) =>
+  new Problem(400, 'Bad Request', `malformed multipart form: ${(error as Error).message}`);
 
 function formatFromName(filename: string | undefined): UploadFormat | undefined {
   const extension = filename?.toLowerCase().split('.').pop();

@@ -103,7 +103,9 @@ export const uploadApi = {
     },
     responses: {
       202: jsonResponse('Staged; follow `Location`', UploadAccepted, { location: true }),
-      400: problem('An unknown query parameter (the operation takes none)'),
+      400: problem(
+        'An unknown query parameter (the operation takes none), or a malformed multipart form (no boundary, cut short)',
+      ),
       413: problem('The file is larger than the configured upload limit'),
       415: problem('Not text/csv, application/xml or multipart/form-data'),
       422: problem('The file cannot be read: not UTF-8, a wrong CSV header, malformed XML or an XML DOCTYPE'),
