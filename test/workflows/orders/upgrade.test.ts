@@ -3,12 +3,13 @@ import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createOrderActivities } from '../../../src/activities/orders';
-import type { PaymentGateway } from '../../../src/activities/orders/gateway';
+import { GatewayRequestError, type PaymentGateway } from '../../../src/activities/orders/gateway';
 import { createSimulatedGateway } from '../../../src/activities/orders/simulated-gateway';
 import { findOrder, listPayments } from '../../../src/db/orders';
 import type { OrderState } from '../../../src/domain/orders/order-state';
 import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
 import {
+  cancelOrderSignal,
   orderWorkflowId,
   paymentAttemptSignal,
   submitPaymentUpdate,
@@ -22,6 +23,8 @@ import { createDevServerEnv, testDataConverter } from '../../support/temporal';
 const VISA = '4242424242424242';
 /** Charges on this card wait until the test lets them finish. */
 const HELD_CARD = '5555555555554444';
+/** Charges on this card wait too, and then the provider refuses them (422: the key reused with another body). */
+const REFUSED_CARD = '4000056655665556';
 
 interface Order {
   orderId: string;
@@ -54,14 +57,21 @@ describe('orderWorkflow upgrade: started by the previous code, paid under the ne
     await env?.teardown();
   });
 
-  it('completes waiting, partly paid and in-flight orders with the right amounts and read model', async () => {
+  it('completes waiting, partly paid and in-flight orders, and fails a refused in-flight charge with its reason', async () => {
     const taskQueue = `upgrade-${randomUUID()}`;
     let releaseHeld!: () => void;
     const held = new Promise<void>((resolve) => (releaseHeld = resolve));
     const simulated = createSimulatedGateway();
     const gateway: PaymentGateway = {
       async charge(request) {
-        if (request.cardNumber === HELD_CARD) await held;
+        if (request.cardNumber === HELD_CARD || request.cardNumber === REFUSED_CARD) await held;
+        if (request.cardNumber === REFUSED_CARD) {
+          throw new GatewayRequestError(
+            'payment gateway refused the request: 422',
+            422,
+            'idempotency_key_reused',
+          );
+        }
         return simulated.charge(request);
       },
       findCharge: (idempotencyKey) => simulated.findCharge(idempotencyKey),
@@ -76,7 +86,7 @@ describe('orderWorkflow upgrade: started by the previous code, paid under the ne
     });
     const activityWorkerRun = activityWorker.run();
 
-    let waiting!: Order, partlyPaid!: Order, inFlight!: Order;
+    let waiting!: Order, partlyPaid!: Order, inFlight!: Order, refusedInFlight!: Order;
     let results!: OrderState[];
     try {
       const startOrder = async (amount: number) => {
@@ -109,9 +119,18 @@ describe('orderWorkflow upgrade: started by the previous code, paid under the ne
         workflowBundle: previousCode,
         dataConverter: testDataConverter,
       });
-      [waiting, partlyPaid, inFlight] = await previousWorker.runUntil(async () => {
-        const orders = await Promise.all([startOrder(1_000), startOrder(1_000), startOrder(1_000)]);
-        const [first, second, third] = orders;
+      [waiting, partlyPaid, inFlight, refusedInFlight] = await previousWorker.runUntil(async () => {
+        const orders = await Promise.all([
+          startOrder(1_000),
+          startOrder(1_000),
+          startOrder(1_000),
+          startOrder(1_000),
+        ]);
+        const [first, second, third, fourth] = orders;
+        await fourth.handle.signal(paymentAttemptSignal, {
+          paymentId: await seedCard(fourth.orderId, 1_000, REFUSED_CARD),
+          amount: 1_000,
+        });
         await second.handle.signal(paymentAttemptSignal, {
           paymentId: await seedCard(second.orderId, 400, VISA),
           amount: 400,
@@ -122,10 +141,12 @@ describe('orderWorkflow upgrade: started by the previous code, paid under the ne
         });
         await settled(first.handle);
         await settled(second.handle, (snapshot) => snapshot.amountPaid === 400);
-        await eventually(
-          async () => (await third.handle.describe()).raw.pendingActivities ?? [],
-          (pending) => pending.some((activity) => activity.lastStartedTime),
-        );
+        for (const { handle } of [third, fourth]) {
+          await eventually(
+            async () => (await handle.describe()).raw.pendingActivities ?? [],
+            (pending) => pending.some((activity) => activity.lastStartedTime),
+          );
+        }
         return orders;
       });
 
@@ -150,6 +171,15 @@ describe('orderWorkflow upgrade: started by the previous code, paid under the ne
         });
         releaseHeld();
         expect(await update.result()).toMatchObject({ status: 'COMPLETED', orderStatus: 'COMPLETED' });
+        // The charge the previous code started is refused under today's: the provider is asked first (it has
+        // no charge), then the payment fails with its own reason and the order waits for another attempt.
+        await settled(refusedInFlight.handle, (snapshot) => snapshot.payments.length === 1);
+        await refusedInFlight.handle.signal(cancelOrderSignal, {});
+        expect(await refusedInFlight.handle.result()).toMatchObject({
+          status: 'CANCELLED',
+          amountPaid: 0,
+          payments: [{ status: 'FAILED', failureReason: 'gateway_refused' }],
+        });
         return Promise.all(
           [waiting, partlyPaid, inFlight].map(({ handle }) => handle.result() as Promise<OrderState>),
         );
@@ -183,5 +213,11 @@ describe('orderWorkflow upgrade: started by the previous code, paid under the ne
       '6.0000',
     ]);
     expect(simulated.charges.size).toBe(4);
+    expect(
+      (await listPayments(database.db, refusedInFlight.orderId)).map((p) => [
+        p.payment_status,
+        p.failure_reason,
+      ]),
+    ).toEqual([['FAILED', 'gateway_refused']]);
   });
 });
