@@ -30,6 +30,8 @@ describe('chargeDisagreement', () => {
     const payment = { ...charged, status: 'COMPLETED' };
     expect(chargeDisagreement(charge, { ...payment, chargeId: 'ch_1' })).toBeUndefined();
     expect(chargeDisagreement(charge, { ...payment, chargeId: 'ch_0' })).toBe('DUPLICATE_CHARGE');
+    // No charge under the payment's key at all: one naming it was not taken by durapay's request.
+    expect(chargeDisagreement(charge, { ...payment, chargeId: null })).toBe('DUPLICATE_CHARGE');
     // Before an amount or currency mismatch: the payment's own charge is the one to compare amounts with.
     expect(chargeDisagreement({ ...charge, amount: 99_00 }, { ...payment, chargeId: 'ch_0' })).toBe(
       'DUPLICATE_CHARGE',

@@ -71,7 +71,7 @@ export function createReconciliationActivities({
     const keyed = await mapInFlight(completed, LOOKUPS_IN_FLIGHT, (payment) =>
       provider().findChargeByKey(paymentIdempotencyKey(payment.payment_id)),
     );
-    const chargeUnderKey = new Map(completed.map((payment, i) => [payment.payment_id, keyed[i]?.id]));
+    const chargeUnderKey = new Map(completed.map((payment, i) => [payment.payment_id, keyed[i]?.id ?? null]));
     const findings = examined.flatMap((charge) => {
       const payment = charge.paymentId === undefined ? undefined : payments.get(charge.paymentId);
       const finding = compare(charge, payment, payment && chargeUnderKey.get(payment.payment_id));
@@ -174,7 +174,7 @@ export function createReconciliationActivities({
 function compare(
   charge: ProviderCharge,
   payment: ReconciledPayment | undefined,
-  chargeUnderKey?: string,
+  chargeUnderKey?: string | null,
 ): Finding | undefined {
   const kind = chargeDisagreement(
     charge,

@@ -13,8 +13,11 @@ export interface ExaminedCharge extends ChargedAmount {
 
 export interface RecordedPayment extends ChargedAmount {
   status: string;
-  /** The charge the provider took under the payment's idempotency key, when one was found. */
-  chargeId?: string;
+  /**
+   * The charge the provider took under the payment's idempotency key; null when it has none there (so any
+   * charge naming the payment was taken some other way); undefined when it was not asked.
+   */
+  chargeId?: string | null;
 }
 
 /**
