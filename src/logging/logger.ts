@@ -59,8 +59,8 @@ export function createLogger(
       },
     },
     // pino ends each line with a newline; a caller's writer takes the line without it. stdout is written
-    // synchronously: with asynchronous writes behind a slow pipe, some requests went unanswered for over 10 s
-    // at 3000 connections (BENCHMARKS.md, read path).
+    // synchronously, so a line is out before the process can die; asynchronous writes showed no gain on the
+    // read path (BENCHMARKS.md).
     write ? { write: (line: string) => write(line.replace(/\n$/, '')) } : pino.destination({ sync: true }),
   );
   return wrap(root.child(redactFields(base)));

@@ -9,11 +9,9 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** A caller's own request id is kept when it is short and plain; anything else gets a fresh one. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** What requestLog leaves on the request: its id, and the child logger that carries it once asked for. */
 interface RequestLogState {
-  requestId?: string;
-  /** The logger of requestLog, whose child carries the request id once someone asks for it. */
-  requestLogBase?: Logger;
-  logger?: Logger;
+  requestLog?: { requestId: string; base: Logger; logger?: Logger };
 }
 
 /**
@@ -21,9 +19,9 @@ interface RequestLogState {
  * most requests log only their one line, and a child logger per request cost more than that line.
  */
 export function requestLogger(ctx: Koa.Context, fallback: Logger): Logger {
-  const state = ctx.state as RequestLogState;
-  if (state.requestId === undefined || !state.requestLogBase) return fallback;
-  return (state.logger ??= state.requestLogBase.child({ requestId: state.requestId }));
+  const log = (ctx.state as RequestLogState).requestLog;
+  if (!log) return fallback;
+  return (log.logger ??= log.base.child({ requestId: log.requestId }));
 }
 
 /**
@@ -38,7 +36,7 @@ export function requestLog(logger: Logger): Koa.Middleware {
     const given = ctx.get(REQUEST_ID_HEADER);
     const requestId = SANE_REQUEST_ID.test(given) ? given : randomUUID();
     ctx.set(REQUEST_ID_HEADER, requestId);
-    Object.assign(ctx.state, { requestId, requestLogBase: logger });
+    (ctx.state as RequestLogState).requestLog = { requestId, base: logger };
     try {
       await next();
     } finally {
