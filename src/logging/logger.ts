@@ -35,6 +35,23 @@ function redactFields(fields: object): LogFields {
   return flat;
 }
 
+let stdoutDestination: pino.DestinationStream | undefined;
+
+/**
+ * The process's stdout, written in batches of 4 KiB or every 100 ms, whichever comes first, and at exit: one
+ * write per line cost the API, and whatever reads its output, a tenth of a core at 2,000 requests a second
+ * (BENCHMARKS.md, "Read path"). Writes stay synchronous, so a slow reader slows the process rather than
+ * letting lines pile up in memory.
+ */
+function stdout(): pino.DestinationStream {
+  if (!stdoutDestination) {
+    const destination = pino.destination({ sync: true, minLength: 4096, periodicFlush: 100 });
+    process.once('exit', () => destination.flushSync());
+    stdoutDestination = destination;
+  }
+  return stdoutDestination;
+}
+
 export function createLogger(
   base: LogFields = {},
   options: { level?: LogLevel; write?: (line: string) => void } = {},
@@ -58,10 +75,8 @@ export function createLogger(
         },
       },
     },
-    // pino ends each line with a newline; a caller's writer takes the line without it. stdout is written
-    // synchronously, so a line is out before the process can die; asynchronous writes showed no gain on the
-    // read path (BENCHMARKS.md).
-    write ? { write: (line: string) => write(line.replace(/\n$/, '')) } : pino.destination({ sync: true }),
+    // pino ends each line with a newline; a caller's writer takes the line without it.
+    write ? { write: (line: string) => write(line.replace(/\n$/, '')) } : stdout(),
   );
   return wrap(root.child(redactFields(base)));
 }

@@ -2,13 +2,13 @@
  * What clients and operators read of an order: response bodies typed by their schemas, and its workflow's
  * memo and summary in the Web UI. Amounts as decimal strings in the major unit, cards only as brand and last 4.
  */
-import type { OrderRow, PaymentRow } from '../../db/orders';
+import type { OrderRow, OrderViewRow, PaymentViewRow } from '../../db/orders';
 import type { CardBrand } from '../../domain/cards';
 import type { CurrencyCode } from '../../domain/currencies';
 import { formatAmount, formatDbDecimal, parseDbDecimal } from '../../domain/money';
 import type { Order, Payment } from './schemas';
 
-export function orderView(order: OrderRow, payments?: PaymentRow[]): Order {
+export function orderView(order: OrderViewRow, payments?: PaymentViewRow[]): Order {
   const amount = parseDbDecimal(order.order_amount, order.currency);
   const amountPaid = parseDbDecimal(order.amount_paid, order.currency);
   return {
@@ -26,7 +26,7 @@ export function orderView(order: OrderRow, payments?: PaymentRow[]): Order {
   };
 }
 
-export function paymentView(payment: PaymentRow, currency: string): Payment {
+export function paymentView(payment: PaymentViewRow, currency: string): Payment {
   return {
     paymentId: payment.payment_id,
     orderId: payment.order_id,
