@@ -4,6 +4,8 @@
  * Phases, in order; the load phases all use the same number of connections (default 3000):
  *   baseline  bare Koa + mysql2 `GET /orders/:id` (bench/lib/baseline-server.ts), the read path's yardstick
  *   reads     the API's `GET /orders/:id` alone, over the same pre-created orders
+ *             With both, the two take turns for --read-rounds rounds, and the round with the median share of
+ *             the baseline's rate is the one the targets use (every round is in the table and the JSON)
  *   lifecycle       closed loop: clients each taking an order from create to paid (pay with ?wait=true), one
  *                   after another; orders/s and create → paid latency at saturation
  *   lifecycle-open  open loop: the same orders started at a fixed rate (default: half the closed loop's), with
@@ -56,8 +58,10 @@ interface Results {
   options: BenchOptions;
   stack?: StackHandle;
   environment: Record<string, string>;
+  /** The round of the read path whose API share is the median (all rounds are in readRounds). */
   baseline?: LoadResult;
   reads?: LoadResult;
+  readRounds: ReadRound[];
   /** Closed-loop: one instance (cycle) or two side by side (split), sharing the kinds read, create and pay. */
   mixed?: WritingLoad;
   /** Open-model: the cycle of `mixed` at fixed offered rates, one run each (bench/lib/paced-load.ts). */
@@ -65,6 +69,12 @@ interface Results {
   /** Closed loop, then open loop. */
   lifecycles: LifecycleRun[];
   cpu: Map<string, CpuUsage>;
+}
+
+/** One round of the read path: the baseline, then the API, each with the CPU it took. */
+interface ReadRound {
+  baseline?: { load: LoadResult; cpu: CpuUsage };
+  reads?: { load: LoadResult; cpu: CpuUsage };
 }
 
 /** A load with writes, and what it left behind for the stack to finish. */
@@ -91,6 +101,7 @@ async function main(): Promise<void> {
     environment: {},
     paced: [],
     lifecycles: [],
+    readRounds: [],
     cpu: new Map(),
   };
   if (options.phases.has('lifecycle-open') && !options.phases.has('lifecycle') && !options.lifecycleRate) {
@@ -142,12 +153,15 @@ async function main(): Promise<void> {
     build: () => ({ method: 'GET', path: `/orders/${pickRead()}` }),
   });
 
-  const measure = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+  const measured = async <T>(run: () => Promise<T>): Promise<{ result: T; cpu: CpuUsage }> => {
     const before = cpuSnapshot();
     const result = await run();
-    const usage = cpuUsage(before, cpuSnapshot());
+    return { result, cpu: cpuUsage(before, cpuSnapshot()) };
+  };
+  const measure = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+    const { result, cpu } = await measured(run);
     // A phase of a moment (nothing to wait for) says nothing about CPU shares.
-    if (usage.wallS >= 2) results.cpu.set(phase, usage);
+    if (cpu.wallS >= 2) results.cpu.set(phase, cpu);
     return result;
   };
   const load = (
@@ -191,29 +205,58 @@ async function main(): Promise<void> {
     await settle();
   };
 
-  if (options.phases.has('baseline')) {
-    await quiet('baseline');
-    const baseline: OwnedProcess & { url: URL } = await startBaselineServer();
-    onCleanUp(() => baseline.stop());
-    await warmUp(baseline.url);
-    log(
-      `baseline: bare Koa + mysql2 on ${baseline.url.origin}, ${options.connections} connections, ${options.readDurationS} s`,
-    );
-    results.baseline = await measure('baseline', () =>
-      load('baseline', baseline.url, options.readDurationS, [read('read')]),
-    );
-    await baseline.stop();
-    await settle();
-  }
-
-  if (options.phases.has('reads')) {
-    await quiet('reads');
-    await warmUp(options.apiUrl);
-    log(`reads: GET /orders/:id only, ${options.connections} connections, ${options.readDurationS} s`);
-    results.reads = await measure('reads', () =>
-      load('reads', options.apiUrl, options.readDurationS, [read('read')]),
-    );
-    await settle();
+  // The baseline and the API take turns, round after round: the machine's speed drifts within minutes, and a
+  // ratio of two phases measured minutes apart follows that drift more than the code.
+  if (options.phases.has('baseline') || options.phases.has('reads')) {
+    let baseline: (OwnedProcess & { url: URL }) | undefined;
+    if (options.phases.has('baseline')) {
+      await quiet('baseline');
+      const server = await startBaselineServer();
+      onCleanUp(() => server.stop());
+      await warmUp(server.url);
+      baseline = server;
+    }
+    if (options.phases.has('reads')) {
+      await quiet('reads');
+      await warmUp(options.apiUrl);
+    }
+    const rounds = baseline && options.phases.has('reads') ? options.readRounds : 1;
+    for (let round = 1; round <= rounds; round++) {
+      const current: ReadRound = {};
+      const of = rounds > 1 ? ` (round ${round} of ${rounds})` : '';
+      if (baseline) {
+        log(
+          `baseline${of}: bare Koa + mysql2 on ${baseline.url.origin}, ${options.connections} connections, ${options.readDurationS} s`,
+        );
+        const url = baseline.url;
+        const { result, cpu } = await measured(() =>
+          load('baseline', url, options.readDurationS, [read('read')]),
+        );
+        current.baseline = { load: result, cpu };
+        await settle();
+      }
+      if (options.phases.has('reads')) {
+        log(
+          `reads${of}: GET /orders/:id only, ${options.connections} connections, ${options.readDurationS} s`,
+        );
+        const { result, cpu } = await measured(() =>
+          load('reads', options.apiUrl, options.readDurationS, [read('read')]),
+        );
+        current.reads = { load: result, cpu };
+        await settle();
+      }
+      results.readRounds.push(current);
+    }
+    await baseline?.stop();
+    const median = medianRound(results.readRounds);
+    if (median.baseline) {
+      results.baseline = median.baseline.load;
+      results.cpu.set('baseline', median.baseline.cpu);
+    }
+    if (median.reads) {
+      results.reads = median.reads.load;
+      results.cpu.set('reads', median.reads.cpu);
+    }
   }
 
   const lifecycle = async (phase: string, load: LifecycleLoad, idPrefix: string): Promise<LifecycleRun> => {
@@ -518,14 +561,11 @@ function report(results: Results): string {
       baselineStats && results.baseline ? countResponses(baselineStats) / results.baseline.elapsedS : NaN;
     // CPU-ms per response of the serving process: on a shared machine the throughput follows whatever else
     // runs, while the CPU each response costs moves much less.
-    const cpuPerResponse = (phase: string, role: string, responses: number) => {
-      const usage = results.cpu.get(phase);
-      const cores = usage?.byRole.find(([r]) => r === role)?.[1];
-      return usage && cores !== undefined && responses > 0 ? (cores * usage.wallS * 1000) / responses : NaN;
-    };
-    const baselineCpu = baselineStats
-      ? cpuPerResponse('baseline', 'bench: baseline server', countResponses(baselineStats))
-      : NaN;
+    const baselineCpu = cpuMsPerResponse(
+      results.cpu.get('baseline'),
+      BASELINE_ROLE,
+      readResponses(results.baseline),
+    );
     const rows: (string | number)[][] = [];
     const add = (
       label: string,
@@ -536,7 +576,7 @@ function report(results: Results): string {
       if (!stats || !elapsedS) return;
       const row = loadRow(label, stats, elapsedS);
       const rate = countResponses(stats) / elapsedS;
-      const cpuMs = cpu ? cpuPerResponse(cpu.phase, cpu.role, countResponses(stats)) : NaN;
+      const cpuMs = cpu ? cpuMsPerResponse(results.cpu.get(cpu.phase), cpu.role, countResponses(stats)) : NaN;
       rows.push([
         ...row,
         Number.isFinite(baselineRate) ? `${((rate / baselineRate) * 100).toFixed(0)} %` : '–',
@@ -548,20 +588,25 @@ function report(results: Results): string {
     };
     add('baseline: bare Koa + mysql2, 1 SELECT', baselineStats, results.baseline?.elapsedS, {
       phase: 'baseline',
-      role: 'bench: baseline server',
+      role: BASELINE_ROLE,
     });
     add('API GET /orders/:id, reads only', results.reads?.kinds.get('read'), results.reads?.elapsedS, {
       phase: 'reads',
-      role: 'api',
+      role: API_ROLE,
     });
     add('API GET /orders/:id, within the mixed load', mixedReads, mixed?.elapsedS);
-    heading(`Read path against the baseline: ${options.connections} connections`);
+    const rounds = results.readRounds.length;
+    heading(
+      `Read path against the baseline: ${options.connections} connections` +
+        (rounds > 1 ? `, the median of ${rounds} rounds` : ''),
+    );
     sections.push(
       markdownTable(
         [...loadHeaders, 'of baseline', 'server CPU-ms per response', 'of baseline, per CPU-ms'],
         rows,
       ),
     );
+    if (rounds > 1) sections.push(readRoundsTable(results.readRounds));
     for (const result of [results.baseline, results.reads]) if (result) sections.push(loadFootnotes(result));
   }
 
@@ -630,16 +675,76 @@ function report(results: Results): string {
   return sections.join('\n\n');
 }
 
+const BASELINE_ROLE = 'bench: baseline server';
+const API_ROLE = 'api';
+
+/** Each round of the read path: both servers' rates and CPU per response, and the API's share of each. */
+function readRoundsTable(rounds: ReadRound[]): string {
+  const rows = rounds.map((round, index) => {
+    const baselineCpu = cpuMsPerResponse(
+      round.baseline?.cpu,
+      BASELINE_ROLE,
+      readResponses(round.baseline?.load),
+    );
+    const apiCpu = cpuMsPerResponse(round.reads?.cpu, API_ROLE, readResponses(round.reads?.load));
+    const share = shareOf(round.baseline?.load, round.reads?.load);
+    return [
+      index + 1,
+      formatRate(readRate(round.baseline?.load) ?? NaN),
+      formatRate(readRate(round.reads?.load) ?? NaN),
+      share === undefined ? '–' : `${share.toFixed(2)}×`,
+      baselineCpu.toFixed(3),
+      apiCpu.toFixed(3),
+      `${(baselineCpu / apiCpu).toFixed(2)}×`,
+    ];
+  });
+  return markdownTable(
+    [
+      'round',
+      'baseline req/s',
+      'API req/s',
+      'API of baseline',
+      'baseline CPU-ms per response',
+      'API CPU-ms per response',
+      'API of baseline, per CPU-ms',
+    ],
+    rows,
+  );
+}
+
+/** Responses per second of a read load. */
+function readRate(result: LoadResult | undefined): number | undefined {
+  const stats = result?.kinds.get('read');
+  return stats && result ? countResponses(stats) / result.elapsedS : undefined;
+}
+
 /** The API's read-only throughput as a share of the baseline's, when both phases ran. */
 function readShare(results: Results): number | undefined {
-  const rate = (result: LoadResult | undefined) => {
-    const stats = result?.kinds.get('read');
-    return stats && result ? countResponses(stats) / result.elapsedS : undefined;
-  };
-  const baseline = rate(results.baseline);
-  const api = rate(results.reads);
-  return baseline && api !== undefined ? api / baseline : undefined;
+  return shareOf(results.baseline, results.reads);
 }
+
+function shareOf(baseline: LoadResult | undefined, reads: LoadResult | undefined): number | undefined {
+  const baselineRate = readRate(baseline);
+  const apiRate = readRate(reads);
+  return baselineRate && apiRate !== undefined ? apiRate / baselineRate : undefined;
+}
+
+/** The round whose API share is the median of all rounds' (the lower middle one of an even count). */
+function medianRound(rounds: ReadRound[]): ReadRound {
+  const share = (round: ReadRound) => shareOf(round.baseline?.load, round.reads?.load) ?? 0;
+  return [...rounds].sort((a, b) => share(a) - share(b))[Math.floor((rounds.length - 1) / 2)]!;
+}
+
+/** CPU-ms of one process role per response. */
+function cpuMsPerResponse(usage: CpuUsage | undefined, role: string, responses: number): number {
+  const cores = usage?.byRole.find(([r]) => r === role)?.[1];
+  return usage && cores !== undefined && responses > 0 ? (cores * usage.wallS * 1000) / responses : NaN;
+}
+
+const readResponses = (result: LoadResult | undefined) => {
+  const stats = result?.kinds.get('read');
+  return stats ? countResponses(stats) : 0;
+};
 
 function loadFootnotes(result: LoadResult): string {
   const codes = [...result.errorCodes].map(([code, n]) => `${code} ×${n}`).join(', ');
@@ -696,6 +801,11 @@ function toJson(results: Results) {
     environment: results.environment,
     baseline: load(results.baseline),
     reads: load(results.reads),
+    readRounds: results.readRounds.map((round) => ({
+      baseline: round.baseline && { ...load(round.baseline.load), cpu: round.baseline.cpu },
+      reads: round.reads && { ...load(round.reads.load), cpu: round.reads.cpu },
+      share: shareOf(round.baseline?.load, round.reads?.load),
+    })),
     mixed: writing(results.mixed),
     paced: results.paced.map(writing),
     lifecycles: results.lifecycles.map(lifecycleJson),

@@ -23,8 +23,10 @@ export interface BenchOptions {
   durationS: number;
   /** Paced load: requests per second offered by all connections together, one paced run per rate. */
   rates: number[];
-  /** Baseline and read-only API load, seconds each. */
+  /** Baseline and read-only API load, seconds each, in each round. */
   readDurationS: number;
+  /** Rounds of baseline then read-only API load, when both phases run. */
+  readRounds: number;
   /** Unmeasured load before the baseline and read-only phases, seconds. */
   warmUpS: number;
   /** Per-request timeout of the load generator, seconds. */
@@ -77,8 +79,14 @@ const SETTINGS = {
   readDurationS: {
     flag: 'read-duration',
     env: 'BENCH_READ_DURATION',
-    default: '30',
-    help: 'baseline and read-only load, seconds each',
+    default: '20',
+    help: 'baseline and read-only load, seconds each, in each round',
+  },
+  readRounds: {
+    flag: 'read-rounds',
+    env: 'BENCH_READ_ROUNDS',
+    default: '3',
+    help: "baseline and read-only load alternate this many times; the read path's share is the median round's",
   },
   warmUpS: {
     flag: 'warm-up',
@@ -171,6 +179,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         return Number(rate);
       }),
     readDurationS: int(SETTINGS.readDurationS, 1, 3600),
+    readRounds: int(SETTINGS.readRounds, 1, 20),
     warmUpS: int(SETTINGS.warmUpS, 0, 600),
     timeoutS: int(SETTINGS.timeoutS, 1, 120),
     seedOrders: int(SETTINGS.seedOrders, 1, 100_000),
