@@ -579,11 +579,9 @@ function report(results: Results): string {
       const cpuMs = cpu ? cpuMsPerResponse(results.cpu.get(cpu.phase), cpu.role, countResponses(stats)) : NaN;
       rows.push([
         ...row,
-        Number.isFinite(baselineRate) ? `${((rate / baselineRate) * 100).toFixed(0)} %` : '–',
+        percentOrDash(rate / baselineRate),
         Number.isFinite(cpuMs) ? cpuMs.toFixed(3) : '–',
-        Number.isFinite(cpuMs) && Number.isFinite(baselineCpu)
-          ? `${((baselineCpu / cpuMs) * 100).toFixed(0)} %`
-          : '–',
+        percentOrDash(baselineCpu / cpuMs),
       ]);
     };
     add('baseline: bare Koa + mysql2, 1 SELECT', baselineStats, results.baseline?.elapsedS, {
@@ -688,14 +686,18 @@ function readRoundsTable(rounds: ReadRound[]): string {
     );
     const apiCpu = cpuMsPerResponse(round.reads?.cpu, API_ROLE, readResponses(round.reads?.load));
     const share = shareOf(round.baseline?.load, round.reads?.load);
+    const rate = (result: LoadResult | undefined) => {
+      const perSecond = readRate(result);
+      return perSecond === undefined ? '–' : formatRate(perSecond);
+    };
     return [
       index + 1,
-      formatRate(readRate(round.baseline?.load) ?? NaN),
-      formatRate(readRate(round.reads?.load) ?? NaN),
-      share === undefined ? '–' : `${share.toFixed(2)}×`,
-      baselineCpu.toFixed(3),
-      apiCpu.toFixed(3),
-      `${(baselineCpu / apiCpu).toFixed(2)}×`,
+      rate(round.baseline?.load),
+      rate(round.reads?.load),
+      percentOrDash(share),
+      Number.isFinite(baselineCpu) ? baselineCpu.toFixed(3) : '–',
+      Number.isFinite(apiCpu) ? apiCpu.toFixed(3) : '–',
+      percentOrDash(baselineCpu / apiCpu),
     ];
   });
   return markdownTable(
@@ -710,6 +712,11 @@ function readRoundsTable(rounds: ReadRound[]): string {
     ],
     rows,
   );
+}
+
+/** A share as the tables show it; '–' when it could not be measured (no CPU attributed, no responses). */
+function percentOrDash(share: number | undefined): string {
+  return share !== undefined && Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : '–';
 }
 
 /** Responses per second of a read load. */

@@ -3,7 +3,7 @@
  * orders. Deliberately never reads `card_number_enc`: what is never read cannot leak.
  */
 import type { Db } from './knex';
-import { ORDERS, PAYMENTS, type OrderRow, type PaymentRow } from './orders';
+import { ORDERS, PAYMENTS, paymentsOldestFirst, type OrderRow, type PaymentRow } from './orders';
 import type { OrderStatus } from '../domain/orders/order-state';
 
 export interface ExportFilter {
@@ -124,7 +124,7 @@ export function groupJoinedRows(rows: readonly JoinedRow[]): ExportBatch {
   let list: (ExportPaymentRow & { created_at: Date })[] = [];
   for (const row of rows) {
     if (orders[orders.length - 1]?.order_id !== row.order_id) {
-      if (list.length > 1) list.sort(oldestFirst);
+      if (list.length > 1) list.sort(paymentsOldestFirst);
       const { order_id, order_amount, currency, order_status, customer_email_enc, created_at } = row;
       orders.push({ order_id, order_amount, currency, order_status, customer_email_enc, created_at });
       list = [];
@@ -142,13 +142,6 @@ export function groupJoinedRows(rows: readonly JoinedRow[]): ExportBatch {
       created_at: row.payment_created_at!,
     });
   }
-  if (list.length > 1) list.sort(oldestFirst);
+  if (list.length > 1) list.sort(paymentsOldestFirst);
   return { orders, payments };
 }
-
-const oldestFirst = (
-  a: { created_at: Date; payment_id: string },
-  b: { created_at: Date; payment_id: string },
-) =>
-  a.created_at.getTime() - b.created_at.getTime() ||
-  (a.payment_id < b.payment_id ? -1 : a.payment_id > b.payment_id ? 1 : 0);

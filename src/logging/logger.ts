@@ -38,15 +38,21 @@ function redactFields(fields: object): LogFields {
 let stdoutDestination: pino.DestinationStream | undefined;
 
 /**
- * The process's stdout, written in batches of 4 KiB or every 100 ms, whichever comes first, and at exit: one
- * write per line cost the API, and whatever reads its output, a tenth of a core at 2,000 requests a second
- * (BENCHMARKS.md, "Read path"). Writes stay synchronous, so a slow reader slows the process rather than
- * letting lines pile up in memory.
+ * The process's stdout, written in batches of 4 KiB or every 100 ms, whichever comes first, and at exit: a
+ * write per line cost the `npm start` relay reading the API's output a tenth of a core at 2,000 requests a
+ * second (BENCHMARKS.md, "Read path"). Writes stay synchronous, so a slow reader slows the process rather
+ * than letting lines pile up in memory.
  */
 function stdout(): pino.DestinationStream {
   if (!stdoutDestination) {
     const destination = pino.destination({ sync: true, minLength: 4096, periodicFlush: 100 });
-    process.once('exit', () => destination.flushSync());
+    process.once('exit', () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // Nobody reads stdout any more (EPIPE): the lines have nowhere to go.
+      }
+    });
     stdoutDestination = destination;
   }
   return stdoutDestination;

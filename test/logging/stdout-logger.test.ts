@@ -15,7 +15,8 @@ function logLines(count: number, mode: 'exit' | 'stay') {
       .split('\n')
       .filter(Boolean)
       .map((line) => (JSON.parse(line) as { line: number }).line);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close': the process has exited and its stdout is read to the end.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   return { child, lines, exited };
 }
 

@@ -35,7 +35,8 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   });
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': the lines the worker flushes as it exits are in `output` by then.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   return {
     child,
     output,
