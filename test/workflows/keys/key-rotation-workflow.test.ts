@@ -17,7 +17,7 @@ import {
   type ReencryptBatchInput,
 } from '../../../src/workflows/keys/messages';
 import { keyRotationWorkflow } from '../../../src/workflows/keys/reencrypt-workflow';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import type { TestDatabase } from '../../support/db';
 import {
   cipherOf,
   readEncryptedRows,
@@ -25,8 +25,8 @@ import {
   type Plaintexts,
 } from '../../support/encrypted-rows';
 import { testFingerprinter } from '../../support/orders';
-import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
-import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { testDataConverter } from '../../support/temporal';
+import { createWorkflowTestBed, dropWorkflowTestBed } from '../../support/workflow-test-bed';
 
 type KeyActivities = ReturnType<typeof createKeyActivities>;
 
@@ -44,11 +44,9 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
   const BATCH_ROWS = 4;
 
   beforeAll(async () => {
-    [env, bundle, database] = await Promise.all([
-      createTimeSkippingEnv(),
-      bundleWorkflows(require.resolve('../../../src/workflows/keys/reencrypt-workflow')),
-      createTestDatabase(),
-    ]);
+    ({ env, database, bundle } = await createWorkflowTestBed(
+      require.resolve('../../../src/workflows/keys/reencrypt-workflow'),
+    ));
     const fingerprinter = testFingerprinter();
     expected = await seedEncryptedRows(database.db, cipherOf(key1), fingerprinter, {
       prefix: 'OLD',
@@ -65,10 +63,7 @@ describe('keyRotationWorkflow (time-skipping server, MariaDB)', () => {
     );
   });
 
-  afterAll(async () => {
-    await database?.drop();
-    await env?.teardown();
-  });
+  afterAll(() => dropWorkflowTestBed(env, database));
 
   async function rotate(cipher: FieldCipher, options = { batchRows: BATCH_ROWS, batchesPerRun: 5 }) {
     const taskQueue = `keys-${randomUUID()}`;

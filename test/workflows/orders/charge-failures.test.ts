@@ -12,10 +12,10 @@ import { createSimulatedGateway } from '../../../src/activities/orders/simulated
 import { findOrder, listPayments } from '../../../src/db/orders';
 import { orderWorkflowId, paymentAttemptSignal } from '../../../src/workflows/orders/messages';
 import type { orderWorkflowV2 } from '../../../src/workflows/orders/order-workflow';
-import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import type { TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
-import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { testDataConverter } from '../../support/temporal';
+import { createWorkflowTestBed, dropWorkflowTestBed } from '../../support/workflow-test-bed';
 
 const VISA = '4242424242424242';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -35,17 +35,10 @@ describe.each(['orderWorkflowV2', 'orderWorkflow'])(
     const cipher = testCipher();
 
     beforeAll(async () => {
-      [env, database, bundle] = await Promise.all([
-        createTimeSkippingEnv(),
-        createTestDatabase(),
-        bundleWorkflows(require.resolve('../../../src/workflows')),
-      ]);
+      ({ env, database, bundle } = await createWorkflowTestBed(require.resolve('../../../src/workflows')));
     });
 
-    afterAll(async () => {
-      await database?.drop();
-      await env?.teardown();
-    });
+    afterAll(() => dropWorkflowTestBed(env, database));
 
     /** Pays a 1,000 order in full with one attempt through `gateway`, and returns the order's end state. */
     async function payThrough(gateway: PaymentGateway) {

@@ -19,11 +19,11 @@ import {
   type OrderWorkflowInput,
 } from '../../../src/workflows/orders/messages';
 import { orderWorkflowV2 } from '../../../src/workflows/orders/order-workflow';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import type { TestDatabase } from '../../support/db';
 import { seedOrder, seedPayment, testCipher } from '../../support/orders';
-import { bundleWorkflows } from '../../../src/workers/workflow-bundle';
 import { eventually } from '../../support/stack';
-import { createTimeSkippingEnv, testDataConverter } from '../../support/temporal';
+import { testDataConverter } from '../../support/temporal';
+import { createWorkflowTestBed, dropWorkflowTestBed } from '../../support/workflow-test-bed';
 
 const CARDS = {
   visa: '4242424242424242',
@@ -45,17 +45,10 @@ describe('orderWorkflowV2 (time-skipping server, real activities on MariaDB)', (
   let taskQueue: string;
 
   beforeAll(async () => {
-    [env, database, bundle] = await Promise.all([
-      createTimeSkippingEnv(),
-      createTestDatabase(),
-      bundleWorkflows(require.resolve('../../../src/workflows')),
-    ]);
+    ({ env, database, bundle } = await createWorkflowTestBed(require.resolve('../../../src/workflows')));
   });
 
-  afterAll(async () => {
-    await database?.drop();
-    await env?.teardown();
-  });
+  afterAll(() => dropWorkflowTestBed(env, database));
 
   beforeEach(() => {
     gateway = createSimulatedGateway();
