@@ -10,7 +10,7 @@ import Koa from 'koa';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { loadConfig } from '../../src/config';
 
-/** The same size as the API's knex pool (src/db/knex.ts), so both have as many database connections. */
+/** The same size as the API's pools (src/db/knex.ts), so both have as many database connections per query path. */
 const POOL_SIZE = 10;
 
 function main(): void {

@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
-import type Router from '@koa/router';
+import Router from '@koa/router';
 import { Client, type Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import type { CardFingerprinter } from '../crypto/card-fingerprint';
@@ -17,11 +17,10 @@ import { codecRoutes } from './codec/routes';
 import { docsRoutes } from './docs/routes';
 import { exportRoutes } from './exports/routes';
 import { Problem, problemMiddleware } from './http/problem';
-import { drainUnreadBody } from './http/unread-body';
+import { httpEdge } from './http/edge';
 import { healthRoutes } from './health/routes';
 import { keyRotationRoutes } from './keys/routes';
-import { securityHeaders } from './http/security-headers';
-import { requestLog, requestLogger } from './http/request-log';
+import { requestLogger } from './http/request-log';
 import { createApiMetrics, type ApiMetrics } from './http/metrics';
 import { createTemporalCalls } from './http/temporal';
 import { createOrderService } from './orders/order-service';
@@ -79,28 +78,34 @@ export function createApp({
   });
 
   const app = new Koa();
-  const mount = (router: Router) => app.use(router.routes()).use(router.allowedMethods({ throw: true }));
-  app.use(metrics.middleware());
-  for (const middleware of securityHeaders()) app.use(middleware);
-  app.use(requestLog(logger));
-  app.use(drainUnreadBody());
+  const mount = (...routers: Router[]) => {
+    // The routes of several modules in one router: Koa's chain matches a request once for them all, not once
+    // per module.
+    const router = new Router().use(...routers.map((each) => each.routes()));
+    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  };
+  app.use(httpEdge({ logger, metrics }));
   app.use(problemMiddleware(logger));
-  // Authenticates operators itself (bearer or login cookie) and answers CORS preflights, which carry none.
-  mount(codecRoutes({ config, apiKeys, payloadKeys }));
-  // Public: health checks and the documentation. Everything after needs an API key, and no request body
-  // is read before the caller is known.
-  mount(healthRoutes({ db, temporal: connection }));
-  mount(docsRoutes());
+  // Public: the codec server (it authenticates operators itself, by bearer or login cookie, and answers CORS
+  // preflights, which carry none), health checks and the documentation.
+  mount(
+    codecRoutes({ config, apiKeys, payloadKeys }),
+    healthRoutes({ db, temporal: connection }),
+    docsRoutes(),
+  );
+  // Everything after needs an API key, and no request body is read before the caller is known. Uploads
+  // stream their own bodies (files), so they come before the JSON body handling.
   app.use(authenticate(apiKeys));
   app.use(rateLimit(new RateLimiter(config.security.rateLimit)));
-  // Uploads stream their own bodies (files), so they come before the JSON body handling.
   mount(uploadRoutes({ config, db, client, temporal, cipher }));
   app.use(jsonBodiesOnly());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.maxBodyBytes, encoding: 'utf-8' }));
-  mount(orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }));
-  mount(exportRoutes({ db, cipher, logger }));
-  mount(keyRotationRoutes({ config, client, temporal, cipher }));
-  mount(reconciliationRoutes({ db }));
+  mount(
+    orderRoutes(orders, { defaultDeadlineMs: config.orders.defaultDeadlineMs }),
+    exportRoutes({ db, cipher, logger }),
+    keyRotationRoutes({ config, client, temporal, cipher }),
+    reconciliationRoutes({ db }),
+  );
   // What escapes the middleware (a client that hangs up mid-download) goes to the one logger, not stderr.
   app.silent = true;
   app.on('error', (error: unknown, ctx?: Koa.Context) =>
@@ -111,11 +116,11 @@ export function createApp({
 
 /** A body in any other type would be silently ignored by the parser and then refused as incomplete: say why. */
 function jsonBodiesOnly(): Koa.Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const hasBody = Boolean(ctx.request.length) || ctx.get('Transfer-Encoding') !== '';
     if (hasBody && !ctx.request.is('application/json')) {
       throw new Problem(415, 'Unsupported Media Type', 'request bodies must be application/json');
     }
-    await next();
+    return next();
   };
 }

@@ -37,23 +37,18 @@ export function createApiMetrics() {
     registry,
     /** Counts a request the in-flight limit refused (the Temporal calls' onShed). */
     shed: () => shed.inc(),
-    /** Times every request; outermost, so it sees the status the error mapping chose. */
-    middleware(): Koa.Middleware {
-      return async (ctx, next) => {
-        const end = requestDuration.startTimer();
-        try {
-          await next();
-        } finally {
-          // The router's template (`/orders/:orderId`): IDs never become label values.
-          const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-          end({
-            method: ctx.method,
-            route: typeof route === 'string' ? route : UNMATCHED_ROUTE,
-            status: String(ctx.status),
-          });
-          if (ctx.status === 429) rateLimited.inc();
-        }
-      };
+    /** Records a request's time, by the router's template (`/orders/:orderId`): IDs never become label values. */
+    observeRequest(ctx: Koa.Context, seconds: number): void {
+      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      requestDuration.observe(
+        {
+          method: ctx.method,
+          route: typeof route === 'string' ? route : UNMATCHED_ROUTE,
+          status: String(ctx.status),
+        },
+        seconds,
+      );
+      if (ctx.status === 429) rateLimited.inc();
     },
     /** Reports the Temporal calls waiting at each scrape, against their limit. */
     watchTemporalCalls(inFlight: () => number, limit: number): void {

@@ -9,7 +9,7 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** A caller's own request id is kept when it is short and plain; anything else gets a fresh one. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** What requestLog leaves on the request: its id, and the child logger that carries it once asked for. */
+/** What beginRequestLog leaves on the request: its id, and the child logger that carries it once asked for. */
 interface RequestLogState {
   requestLog?: { requestId: string; base: Logger; logger?: Logger };
 }
@@ -25,35 +25,35 @@ export function requestLogger(ctx: Koa.Context, fallback: Logger): Logger {
 }
 
 /**
- * One line per request, carrying its request id (echoed in X-Request-Id so a caller can quote it) and, on
- * an order's routes, the order's `orderId`, `workflowId` and `paymentId`. The query string and user agent
- * are logged because they help an operator most; the logger's redaction keeps card numbers, emails and
- * keys in them out of the line.
+ * Gives the request its id (the caller's own when short and plain, else a fresh one), echoed in X-Request-Id
+ * so a caller can quote it, and leaves it for requestLogger and logRequest.
  */
-export function requestLog(logger: Logger): Koa.Middleware {
-  return async (ctx, next) => {
-    const started = performance.now();
-    const given = ctx.get(REQUEST_ID_HEADER);
-    const requestId = SANE_REQUEST_ID.test(given) ? given : randomUUID();
-    ctx.set(REQUEST_ID_HEADER, requestId);
-    (ctx.state as RequestLogState).requestLog = { requestId, base: logger };
-    try {
-      await next();
-    } finally {
-      const principal = (ctx.state as { principal?: { id: string } }).principal;
-      logger.info('request', {
-        requestId,
-        method: ctx.method,
-        path: ctx.path,
-        ...(ctx.querystring ? { query: ctx.querystring } : {}),
-        status: ctx.status,
-        ms: Math.round(performance.now() - started),
-        ...(principal ? { principal: principal.id } : {}),
-        ...orderFields(ctx),
-        userAgent: ctx.get('User-Agent') || undefined,
-      });
-    }
-  };
+export function beginRequestLog(ctx: Koa.Context, logger: Logger): string {
+  const given = ctx.get(REQUEST_ID_HEADER);
+  const requestId = SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  ctx.set(REQUEST_ID_HEADER, requestId);
+  (ctx.state as RequestLogState).requestLog = { requestId, base: logger };
+  return requestId;
+}
+
+/**
+ * One line per request, carrying its request id and, on an order's routes, the order's `orderId`,
+ * `workflowId` and `paymentId`. The query string and user agent are logged because they help an operator
+ * most; the logger's redaction keeps card numbers, emails and keys in them out of the line.
+ */
+export function logRequest(ctx: Koa.Context, logger: Logger, requestId: string, ms: number): void {
+  const principal = (ctx.state as { principal?: { id: string } }).principal;
+  logger.info('request', {
+    requestId,
+    method: ctx.method,
+    path: ctx.path,
+    ...(ctx.querystring ? { query: ctx.querystring } : {}),
+    status: ctx.status,
+    ms: Math.round(ms),
+    ...(principal ? { principal: principal.id } : {}),
+    ...orderFields(ctx),
+    userAgent: ctx.get('User-Agent') || undefined,
+  });
 }
 
 /** The order this request was about, from its route parameters or the order or payment it answered with. */

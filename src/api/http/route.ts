@@ -66,7 +66,7 @@ export function addRoute<S extends RequestSchemas>(
   handler: Handler<S>,
 ): void {
   const { params, query, headers, body } = route.request;
-  const parse: Middleware = async (ctx) => {
+  const parse: Middleware = (ctx) => {
     const request = {
       params: params && parsePart(params, ctx.params, 'params'),
       query: query && parsePart(query, ctx.query, 'query'),
@@ -79,7 +79,7 @@ export function addRoute<S extends RequestSchemas>(
         ),
       body: body && parsePart(body, ctx.request.body, { body: route.bodyName ?? 'body' }),
     } as ParsedRequest<S>;
-    await handler(ctx, request);
+    return handler(ctx, request);
   };
   const middleware = [...(route.roles ? [allowRoles(...route.roles)] : []), parse];
   router.register(route.path, [route.method.toUpperCase()], middleware);

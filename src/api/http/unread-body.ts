@@ -5,18 +5,16 @@
  * bound the answer carries `Connection: close`, so a client stops sending a body that will not be read.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Middleware } from 'koa';
+import type { Context } from 'koa';
 
 /** The most of an unread body read and discarded to keep the connection. */
 export const DRAIN_BYTES = 8 * 1024 * 1024;
 
-export function drainUnreadBody(maxBytes: number = DRAIN_BYTES): Middleware {
-  return async (ctx, next) => {
-    await next();
-    const { req } = ctx;
-    if (req.complete || req.destroyed) return;
-    if (!(await drain(req, maxBytes))) ctx.set('Connection', 'close');
-  };
+/** Reads what is left of a body the request's handling did not read; past `maxBytes` the connection closes. */
+export async function drainUnreadBody(ctx: Context, maxBytes: number = DRAIN_BYTES): Promise<void> {
+  const { req } = ctx;
+  if (req.complete || req.destroyed) return;
+  if (!(await drain(req, maxBytes))) ctx.set('Connection', 'close');
 }
 
 /** True once the body has ended within `maxBytes`; false past them or if the client went away. */
