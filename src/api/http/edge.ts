@@ -9,7 +9,8 @@ import { drainUnreadBody } from './unread-body';
  * The outermost middleware: what every request gets, whatever answers it. Security headers, a request id,
  * the drain of a body nobody read, then the request's metric and log line, which see the status the error
  * mapping chose. One middleware rather than one per concern: each layer of Koa's chain is a promise and a
- * closure on every request, and on `GET /orders/:id` these four layers cost more than the handler's own work.
+ * closure on every request, and five layers cost the order read about a sixth of its CPU (BENCHMARKS.md,
+ * "Read path").
  */
 export function httpEdge({ logger, metrics }: { logger: Logger; metrics: ApiMetrics }): Koa.Middleware {
   return async (ctx, next) => {
