@@ -16,6 +16,7 @@ interface StatementPool {
   pool?: Pool;
   databaseUrl: string;
   connections: number;
+  destroyed: boolean;
 }
 
 const statementPools = new WeakMap<Db, StatementPool>();
@@ -27,7 +28,7 @@ export function createDb(databaseUrl: string, pool: { min?: number; max?: number
     connection: { uri: databaseUrl, ...CONNECTION_SETTINGS } as Knex.MySql2ConnectionConfig,
     pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
   });
-  const statements: StatementPool = { databaseUrl, connections: pool.max ?? 10 };
+  const statements: StatementPool = { databaseUrl, connections: pool.max ?? 10, destroyed: false };
   statementPools.set(db, statements);
   // `db.destroy()` ends the statement pool too, so whoever holds a Db closes one thing.
   const client = db.client as { destroy(callback?: unknown): Promise<void> };
@@ -35,6 +36,7 @@ export function createDb(databaseUrl: string, pool: { min?: number; max?: number
   client.destroy = async (callback) => {
     const ended = statements.pool;
     statements.pool = undefined;
+    statements.destroyed = true;
     if (ended) await new Promise<void>((resolve) => ended.end(() => resolve()));
     return destroyKnex(callback);
   };
@@ -50,6 +52,8 @@ export function createDb(databaseUrl: string, pool: { min?: number; max?: number
 export function statementPool(db: Db): Pool {
   const statements = statementPools.get(db);
   if (!statements) throw new Error('statementPool needs a Db made by createDb');
+  // A pool made after destroy() would hold connections nobody ends.
+  if (statements.destroyed) throw new Error('the database handle was destroyed');
   statements.pool ??= createPool({
     uri: statements.databaseUrl,
     ...CONNECTION_SETTINGS,
