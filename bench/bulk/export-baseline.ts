@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config';
 import { createFieldCipher } from '../../src/crypto';
 import { toExportOrder } from '../../src/api/exports/export-stream';
 import { exportRowsQuery, groupJoinedRows, type JoinedRow } from '../../src/db/exports';
-import { createDb } from '../../src/db/knex';
+import { CONNECTION_SETTINGS, createDb } from '../../src/db/knex';
 import { ORDERS } from '../../src/db/orders';
 import { ORDER_FORMATS } from '../../src/domain/exports/order-formats';
 
@@ -33,13 +33,7 @@ export async function runExportBaseline(log: (line: string) => void): Promise<Ex
   const { sql, bindings } = exportRowsQuery(builder, {}).toSQL().toNative();
   await builder.destroy();
   // Read as the API's handle reads (src/db/knex.ts): DECIMAL as strings, dates as UTC.
-  const connection = createConnection({
-    uri: config.databaseUrl,
-    timezone: 'Z',
-    decimalNumbers: false,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-  });
+  const connection = createConnection({ uri: config.databaseUrl, ...CONNECTION_SETTINGS });
   const { head, order: formatOrder } = ORDER_FORMATS.csv;
   const result: ExportBaselineResult = { rows: 0, orders: 0, bytes: 0, elapsedS: 0 };
   let chunk = head;

@@ -9,20 +9,15 @@
 import Koa from 'koa';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { loadConfig } from '../../src/config';
+import { CONNECTION_SETTINGS } from '../../src/db/knex';
 
 /** The same size as the API's pools (src/db/knex.ts), so both have as many database connections per query path. */
 const POOL_SIZE = 10;
 
 function main(): void {
   const config = loadConfig();
-  const pool = createPool({
-    uri: config.databaseUrl,
-    connectionLimit: POOL_SIZE,
-    timezone: 'Z',
-    decimalNumbers: false,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-  });
+  // The API's connection settings (src/db/knex.ts), so both read the same values the same way.
+  const pool = createPool({ uri: config.databaseUrl, ...CONNECTION_SETTINGS, connectionLimit: POOL_SIZE });
 
   const app = new Koa();
   app.use(async (ctx) => {

@@ -3,8 +3,11 @@ import { createPool, type Pool } from 'mysql2';
 
 export type Db = Knex;
 
-/** DECIMAL columns come back as strings, so money never passes through a float. */
-const CONNECTION_SETTINGS = {
+/**
+ * Every connection to the database: DECIMAL columns come back as strings, so money never passes through a
+ * float, and dates as UTC.
+ */
+export const CONNECTION_SETTINGS = {
   timezone: 'Z',
   decimalNumbers: false,
   supportBigNumbers: true,

@@ -216,7 +216,7 @@ export type PaymentViewRow = Pick<PaymentRow, (typeof PAYMENT_VIEW_COLUMNS)[numb
 /**
  * An order and its payments (oldest first, as listPayments) in one round trip: a LEFT JOIN, payment columns
  * prefixed `p_` so they cannot collide with the order's. GET /orders/:id is the hottest read, so its SQL goes
- * straight to a pooled mysql2 connection: knex's query runner cost more CPU per request than the query did.
+ * straight to mysql2's own pool (statementPool): knex's query runner cost more CPU per request than the query did.
  * The payments are sorted here: an ORDER BY on the joined table makes MariaDB build a temporary table and
  * sort it, which cost it about a quarter more CPU per read (BENCHMARKS.md, "Read path").
  */
