@@ -102,12 +102,12 @@ export function blockPlaintext(rows: readonly StagedRow[]): string {
   return blockText(rows.map(stagedRowJson));
 }
 
-const stagedRowJson = ({ rowNo, slot, row }: StagedRow) => JSON.stringify([rowNo, slot, row]);
+/** One staged row as its block holds it. */
+export const stagedRowJson = ({ rowNo, slot, row }: StagedRow) => JSON.stringify([rowNo, slot, row]);
 const blockText = (rowsJson: readonly string[]) => `[${rowsJson.join(',')}]`;
 
 /**
- * Stages an upload's rows as blocks. `add` files each row under its bin as it arrives (the JSON work is spread
- * over the file); `flush` seals and writes the blocks held so far, numbering them on from the last flush. A
+ * Stages an upload's rows as blocks. `add` files each row under its bin as it arrives; `flush` seals and writes the blocks held so far, numbering them on from the last flush. A
  * block record's `row_no` is its block number, `slot` its bin's first slot, `line` its first row's line.
  */
 export class BlockStager {
@@ -122,9 +122,9 @@ export class BlockStager {
     private readonly uploadId: string,
   ) {}
 
-  add(staged: StagedRow): void {
-    const bin = Math.floor(staged.slot / SLOTS_PER_BIN);
-    const json = stagedRowJson(staged);
+  /** Files a row under its bin: its slot, its line in the file and its `stagedRowJson`. */
+  add(slot: number, line: number, json: string): void {
+    const bin = Math.floor(slot / SLOTS_PER_BIN);
     let blocks = this.bins.get(bin);
     if (!blocks) {
       blocks = [];
@@ -132,7 +132,7 @@ export class BlockStager {
     }
     let block = blocks[blocks.length - 1];
     if (!block || block.chars + json.length > BLOCK_CHARS) {
-      block = { json: [], chars: 0, line: staged.row.line };
+      block = { json: [], chars: 0, line };
       blocks.push(block);
     }
     block.json.push(json);

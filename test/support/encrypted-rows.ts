@@ -8,7 +8,13 @@ import { parseKeyRing } from '../../src/crypto/key-ring';
 import { readSealedBatch, sealedLocation } from '../../src/db/encrypted-columns';
 import type { Db } from '../../src/db/knex';
 import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow } from '../../src/db/orders';
-import { BlockStager, SLOTS_PER_BIN, blockPlaintext, createUpload } from '../../src/db/uploads';
+import {
+  BlockStager,
+  SLOTS_PER_BIN,
+  blockPlaintext,
+  createUpload,
+  stagedRowJson,
+} from '../../src/db/uploads';
 import { emptyFields } from '../../src/domain/uploads/rows';
 import { ENCRYPTED_COLUMNS, type EncryptedColumn } from '../../src/workflows/keys/messages';
 
@@ -77,7 +83,7 @@ export async function seedEncryptedRows(
     slot: rowNo * SLOTS_PER_BIN,
   }));
   const stager = new BlockStager(db, cipher, uploadId);
-  for (const row of rows) stager.add(row);
+  for (const row of rows) stager.add(row.slot, row.row.line, stagedRowJson(row));
   await stager.flush();
   for (const row of rows) {
     expected['upload_rows.fields_enc'].set(`${uploadId}/${row.rowNo}`, blockPlaintext([row]));

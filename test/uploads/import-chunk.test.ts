@@ -10,6 +10,7 @@ import {
   slotRange,
   stagedLocation,
   stagedRowsInSlots,
+  stagedRowJson,
   UPLOAD_ROWS,
 } from '../../src/db/uploads';
 import { emptyFields, type RawRow } from '../../src/domain/uploads/rows';
@@ -203,7 +204,7 @@ describe('stagedRowsInSlots over staged blocks', () => {
     // Slots 5, 700 and 1023 share the first bin, 1024 and 1500 the second; two flushes give two blocks each.
     const slots = [700, 1500, 5, 1023, 1024, 701, 1501];
     for (const [rowNo, slot] of slots.entries()) {
-      stager.add({ row: row(rowNo + 2, `S-${slot}`), rowNo, slot });
+      stager.add(slot, rowNo + 2, stagedRowJson({ row: row(rowNo + 2, `S-${slot}`), rowNo, slot }));
       if (rowNo === 3) await stager.flush();
     }
     await stager.flush();
@@ -244,7 +245,9 @@ describe('stagedRowsInSlots over staged blocks', () => {
       ...row(rowNo + 2, `L-${rowNo}`),
       fields: { ...row(rowNo + 2, `L-${rowNo}`).fields, customer_email: 'x'.repeat(30_000) },
     });
-    for (let rowNo = 0; rowNo < 5; rowNo++) stager.add({ row: long(rowNo), rowNo, slot: 10 + rowNo });
+    for (let rowNo = 0; rowNo < 5; rowNo++) {
+      stager.add(10 + rowNo, rowNo + 2, stagedRowJson({ row: long(rowNo), rowNo, slot: 10 + rowNo }));
+    }
     await stager.flush();
     const records = await database.db(UPLOAD_ROWS).where({ upload_id: longUpload }).count({ n: '*' }).first();
     expect(Number(records?.n)).toBeGreaterThan(1);

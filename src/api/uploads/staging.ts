@@ -3,18 +3,14 @@ import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
 import {
   BlockStager,
-  SLOTS,
   createUpload,
   deleteUpload,
   findUploadByDigest,
   markStaged,
   type UploadFormat,
 } from '../../db/uploads';
-import { readableOrderId, type RawRow } from '../../domain/uploads/rows';
-import { orderBucket } from '../../domain/uploads/group-orders';
-import { readCsvRows } from './csv-rows';
-import { readXmlRows } from './xml-rows';
 import { Problem } from '../http/problem';
+import { readRowsOnThread } from './row-reader-thread';
 
 /** Rows sealed and written at a time: about 32 rows per block, and a few megabytes held. */
 const STAGE_BATCH = 32 * 1024;
@@ -27,8 +23,8 @@ export interface StagedUpload {
 }
 
 /**
- * Streams a file into MySQL as it arrives (never the whole file in memory): parsed rows, each with its order's
- * slot, sealed in blocks (BlockStager), a batch at a time. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
+ * Streams a file into MySQL as it arrives (never the whole file in memory): rows parsed on a thread
+ * (row-reader-thread.ts), each with its order's slot, sealed in blocks (BlockStager), a batch at a time. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
  */
 export async function stageUpload(
   deps: { db: Db; cipher: FieldCipher; now: () => Date },
@@ -59,10 +55,10 @@ export async function stageUpload(
   let writing: Promise<void> = Promise.resolve();
   try {
     const stager = new BlockStager(db, cipher, uploadId);
-    const rows = input.format === 'csv' ? readCsvRows(metered()) : readXmlRows(metered());
-    for await (const row of rows) {
-      stager.add({ row, rowNo: rowNo++, slot: slotOf(row) });
-      if (stager.held === STAGE_BATCH) {
+    for await (const rows of readRowsOnThread(input.format, metered())) {
+      for (let i = 0; i < rows.json.length; i++) stager.add(rows.slots[i]!, rows.lines[i]!, rows.json[i]!);
+      rowNo += rows.json.length;
+      if (stager.held >= STAGE_BATCH) {
         await writing;
         writing = stager.flush();
         // Seen by the next await, or by the catch below: never an unhandled rejection meanwhile.
@@ -95,10 +91,4 @@ export async function stageUpload(
     return { uploadId: twin.upload_id, duplicate: true, chunksTotal: twin.chunks_total };
   }
   return { uploadId, duplicate: false, chunksTotal };
-}
-
-/** Rows of one order share a slot; a row whose order id is unreadable stands alone (it is rejected anyway). */
-function slotOf(row: RawRow): number {
-  const orderId = readableOrderId(row.fields.order_id);
-  return orderBucket(orderId ?? `line:${row.orderLine ?? row.line}`, SLOTS);
 }

@@ -1,0 +1,169 @@
+/**
+ * An upload's rows read on a thread of its own: the bytes go in, and each row comes back as its order's slot,
+ * its line and its staged JSON (`stagedRowJson`), so the main thread only files, seals and writes them
+ * (BlockStager). Parsing is most of staging's CPU (XML twice CSV's), and while the file arrives the worker
+ * process has nothing to import yet, so the second core reads while the first stages.
+ *
+ * Bounded both ways: at most CHUNKS_IN_FLIGHT byte chunks are with the thread, and a chunk's credit comes
+ * back only after the caller has taken the rows read before it. A file-level fault in the thread (encoding,
+ * CSV quoting, XML structure) comes back as the same DomainError; a fault of the body itself (size) is thrown
+ * as it is. Source runs as TypeScript in development and tests, so a `.ts` thread loads tsx's require hook.
+ */
+import path from 'node:path';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { SLOTS, stagedRowJson, type UploadFormat } from '../../db/uploads';
+import { DomainError } from '../../domain/errors';
+import { orderBucket } from '../../domain/uploads/group-orders';
+import { readableOrderId, type RawRow } from '../../domain/uploads/rows';
+import { readCsvRows } from './csv-rows';
+import { readXmlRows } from './xml-rows';
+
+const THREAD_ROLE = 'upload-row-reader';
+/** Byte chunks handed over and not yet read: enough to keep the thread busy, a few hundred kilobytes held. */
+const CHUNKS_IN_FLIGHT = 4;
+/** Rows per message: a message per row would cost more than the row. */
+const ROWS_PER_BATCH = 512;
+
+/** Rows in file order: the i-th row's slot, line and staged JSON. */
+export interface ReadRows {
+  slots: number[];
+  lines: number[];
+  json: string[];
+}
+
+type ToThread = { bytes: Uint8Array } | { end: true };
+type FromThread =
+  { rows: ReadRows } | { consumed: true } | { done: true } | { error: { message: string; code?: string } };
+
+/** The file's rows, a batch at a time, read on a thread that ends with the iteration. */
+export async function* readRowsOnThread(
+  format: UploadFormat,
+  body: AsyncIterable<Uint8Array>,
+): AsyncGenerator<ReadRows> {
+  const typescript = path.extname(__filename) === '.ts';
+  const thread = new Worker(__filename, {
+    workerData: { role: THREAD_ROLE, format },
+    execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
+  });
+  const inbox: (FromThread | { failed: unknown })[] = [];
+  let wakeReader: (() => void) | undefined;
+  const deliver = (message: FromThread | { failed: unknown }) => {
+    inbox.push(message);
+    wakeReader?.();
+  };
+  thread.on('message', deliver);
+  thread.on('error', (error) => deliver({ failed: error }));
+  thread.on('exit', (code) =>
+    deliver({ failed: new Error(`the upload reader thread exited (code ${code})`) }),
+  );
+
+  let credits = CHUNKS_IN_FLIGHT;
+  let wakePump: (() => void) | undefined;
+  let stopped = false;
+  const pump = async () => {
+    for await (const chunk of body) {
+      while (credits === 0 && !stopped) await new Promise<void>((resolve) => (wakePump = resolve));
+      if (stopped) return;
+      credits -= 1;
+      // A copy the thread owns: the request's buffers may share memory with others.
+      const bytes = new Uint8Array(chunk);
+      thread.postMessage({ bytes } satisfies ToThread, [bytes.buffer]);
+    }
+    thread.postMessage({ end: true } satisfies ToThread);
+  };
+  pump().catch((error: unknown) => deliver({ failed: error }));
+
+  try {
+    for (;;) {
+      const message = inbox.shift();
+      if (!message) {
+        await new Promise<void>((resolve) => (wakeReader = resolve));
+        continue;
+      }
+      if ('rows' in message) {
+        yield message.rows;
+      } else if ('consumed' in message) {
+        credits += 1;
+        wakePump?.();
+      } else if ('done' in message) {
+        return;
+      } else if ('error' in message) {
+        const { code, message: text } = message.error;
+        throw code === undefined
+          ? new Error(`reading the upload failed: ${text}`)
+          : new DomainError(code, text);
+      } else {
+        throw message.failed;
+      }
+    }
+  } finally {
+    stopped = true;
+    wakePump?.();
+    thread.removeAllListeners('exit');
+    await thread.terminate();
+  }
+}
+
+/** Rows of one order share a slot; a row whose order id is unreadable stands alone (it is rejected anyway). */
+export function slotOf(row: RawRow): number {
+  const orderId = readableOrderId(row.fields.order_id);
+  return orderBucket(orderId ?? `line:${row.orderLine ?? row.line}`, SLOTS);
+}
+
+async function serveReading(format: UploadFormat): Promise<void> {
+  const port = parentPort!;
+  const arrived: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  port.on('message', (message: ToThread) => {
+    if ('bytes' in message) arrived.push(message.bytes);
+    else ended = true;
+    wake?.();
+  });
+
+  let batch: ReadRows = { slots: [], lines: [], json: [] };
+  const send = () => {
+    if (batch.json.length === 0) return;
+    port.postMessage({ rows: batch } satisfies FromThread);
+    batch = { slots: [], lines: [], json: [] };
+  };
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const chunk = arrived.shift();
+      if (chunk) {
+        yield chunk;
+        // Asked for more: the rows read so far go out before the credit, so the caller holds them first.
+        send();
+        port.postMessage({ consumed: true } satisfies FromThread);
+      } else if (ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    }
+  }
+
+  try {
+    let rowNo = 0;
+    const rows = format === 'csv' ? readCsvRows(bytes()) : readXmlRows(bytes());
+    for await (const row of rows) {
+      const slot = slotOf(row);
+      batch.slots.push(slot);
+      batch.lines.push(row.line);
+      batch.json.push(stagedRowJson({ row, rowNo: rowNo++, slot }));
+      if (batch.json.length === ROWS_PER_BATCH) send();
+    }
+    send();
+    port.postMessage({ done: true } satisfies FromThread);
+  } catch (error) {
+    const failure =
+      error instanceof DomainError
+        ? { code: error.code, message: error.message }
+        : { message: error instanceof Error ? error.message : String(error) };
+    port.postMessage({ error: failure } satisfies FromThread);
+  }
+}
+
+if (!isMainThread && (workerData as { role?: string } | undefined)?.role === THREAD_ROLE) {
+  void serveReading((workerData as { format: UploadFormat }).format);
+}
