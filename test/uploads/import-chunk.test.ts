@@ -219,6 +219,17 @@ describe('stagedRowsInSlots over staged blocks', () => {
       fields_enc: cipher.encrypt(JSON.stringify(row(50, 'S-800').fields), stagedLocation(uploadId, 1000)),
       problems: null,
     });
+    // A block staged before blocks were deflated: its rows as plain JSON, at slot 900.
+    await database.db(UPLOAD_ROWS).insert({
+      upload_id: uploadId,
+      row_no: 999,
+      line: 60,
+      slot: 0,
+      fields_enc: cipher.encrypt(
+        JSON.stringify([[999, 900, row(60, 'S-900')]]),
+        stagedLocation(uploadId, 999),
+      ),
+    });
   });
 
   afterAll(async () => {
@@ -227,14 +238,24 @@ describe('stagedRowsInSlots over staged blocks', () => {
 
   it('answers the rows of the range in file order, across blocks and bins, and no other', async () => {
     const rows = await stagedRowsInSlots(database.db, cipher, uploadId, [700, 1025]);
-    expect(ids(rows)).toEqual(['S-700', 'S-1023', 'S-1024', 'S-701', 'S-800']);
-    expect(rows.map((r) => r.line)).toEqual([2, 5, 6, 7, 50]);
-    expect(rows[4]).toEqual({ ...row(50, 'S-800'), orderLine: 40, isPayment: true });
+    expect(ids(rows)).toEqual(['S-700', 'S-1023', 'S-1024', 'S-701', 'S-900', 'S-800']);
+    expect(rows.map((r) => r.line)).toEqual([2, 5, 6, 7, 60, 50]);
+    expect(rows[5]).toEqual({ ...row(50, 'S-800'), orderLine: 40, isPayment: true });
     expect(ids(await stagedRowsInSlots(database.db, cipher, uploadId, [0, 700]))).toEqual(['S-5']);
     expect(ids(await stagedRowsInSlots(database.db, cipher, uploadId, [1025, 1 << 20]))).toEqual([
       'S-1500',
       'S-1501',
     ]);
+  });
+
+  it('stores each block deflated and sealed: no row, and no JSON, in the staged record', async () => {
+    const records = await database.db(UPLOAD_ROWS).where({ upload_id: uploadId }).where('row_no', '<', 999);
+    expect(records).toHaveLength(4);
+    for (const record of records) {
+      expect(record.fields_enc).not.toContain('S-');
+      const plaintext = cipher.decrypt(record.fields_enc, stagedLocation(uploadId, record.row_no));
+      expect(plaintext).toMatch(/^z:[A-Za-z0-9+/=]+$/);
+    }
   });
 
   it('splits a bin of long rows into several blocks and reads every row back', async () => {
@@ -258,7 +279,7 @@ describe('stagedRowsInSlots over staged blocks', () => {
 
   it('keeps card numbers and emails sealed in the staging table', async () => {
     const stored = (await database.db(UPLOAD_ROWS).pluck('fields_enc')) as string[];
-    expect(stored).toHaveLength(5);
+    expect(stored).toHaveLength(6);
     expect(stored.join('\n')).not.toContain('4242424242424242');
   });
 });
