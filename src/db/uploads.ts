@@ -1,7 +1,7 @@
 /**
  * Bulk uploads in MySQL: the upload's status and counts, its staged rows, its committed chunks and its
  * rejected rows, and the orders and payments a chunk imports.
- * Staged rows are sealed with the FieldCipher in blocks (they hold card numbers and emails).
+ * Staged rows are deflated and sealed with the FieldCipher in blocks (they hold card numbers and emails).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Knex } from 'knex';
@@ -119,8 +119,9 @@ const blockJson = (plaintext: string) =>
     : plaintext;
 
 /**
- * Stages an upload's rows as blocks. `add` files each row under its bin as it arrives; `flush` seals and writes the blocks held so far, numbering them on from the last flush. A
- * block record's `row_no` is its block number, `slot` its bin's first slot, `line` its first row's line.
+ * Stages an upload's rows as blocks. `add` files each row under its bin as it arrives; `flush` deflates, seals
+ * and writes the blocks held so far, numbering them on from the last flush. A block record's `row_no` is its
+ * block number, `slot` its bin's first slot, `line` its first row's line.
  */
 export class BlockStager {
   private bins = new Map<number, { json: string[]; chars: number; line: number }[]>();

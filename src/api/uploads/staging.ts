@@ -24,7 +24,8 @@ export interface StagedUpload {
 
 /**
  * Streams a file into MySQL as it arrives (never the whole file in memory): rows parsed on a thread
- * (row-reader-thread.ts), each with its order's slot, sealed in blocks (BlockStager), a batch at a time. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
+ * (row-reader-thread.ts), each with its order's slot, deflated and sealed in blocks (BlockStager), a batch at
+ * a time. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
  */
 export async function stageUpload(
   deps: { db: Db; cipher: FieldCipher; now: () => Date },
