@@ -206,6 +206,20 @@ describe('readXmlRows: structure', () => {
     expect(await readText('<?xml version="1.0" encoding="utf-8"?>\n<orders/>\n<!-- done -->\n')).toEqual([]);
   });
 
+  it('reads orders among comments and processing instructions that add up to more than the construct limit', async () => {
+    const notes = Array.from(
+      { length: 2000 },
+      (_, i) => `<!-- note ${i} ${'='.repeat(600)} -->\n<?note ${i}?>`,
+    );
+    const rows = await readText(
+      oneOrder(`${notes.join('\n')}\n<customer email="ana@example.com"/>`),
+      64 * 1024,
+    );
+    expect(
+      rows.map((row) => [row.line, row.fields.order_id, row.fields.customer_email, row.problems]),
+    ).toEqual([[2, 'ORD-1', 'ana@example.com', undefined]]);
+  });
+
   it(`refuses an order with more than ${MAX_PAYMENTS_PER_ORDER} payments without buffering them`, async () => {
     const payments = Array.from(
       { length: MAX_PAYMENTS_PER_ORDER + 5 },
