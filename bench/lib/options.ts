@@ -27,7 +27,7 @@ export interface BenchOptions {
   readDurationS: number;
   /** Rounds of baseline then read-only API load, when both phases run. */
   readRounds: number;
-  /** Unmeasured load before the baseline and read-only phases, seconds. */
+  /** Unmeasured load before the baseline, read-only and first lifecycle phases, seconds. */
   warmUpS: number;
   /** Per-request timeout of the load generator, seconds. */
   timeoutS: number;
@@ -92,7 +92,7 @@ const SETTINGS = {
     flag: 'warm-up',
     env: 'BENCH_WARMUP',
     default: '5',
-    help: 'unmeasured load before the baseline and read-only phases, seconds',
+    help: 'unmeasured load before the baseline, read-only and first lifecycle phases, seconds',
   },
   timeoutS: {
     flag: 'timeout',
