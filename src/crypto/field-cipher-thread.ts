@@ -3,18 +3,16 @@
  * decrypts one email per order, which was 40 % of its CPU on the main thread. A column of values goes over
  * in one message and comes back in one, so the other core decrypts while the main thread formats.
  *
- * The thread gets the key ring; the keys never leave the process. Source runs as TypeScript in development
- * and in tests, so a `.ts` thread loads tsx's require hook; a build runs its `.js` file as it is.
+ * The thread gets the key ring; the keys never leave the process.
  */
-import path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { parentPort, type Worker } from 'node:worker_threads';
+import { moduleThreadData, startModuleThread } from '../threads/module-thread';
 import { FieldCipher, FieldDecryptionError } from './field-cipher';
 import type { KeyRing } from './key-ring';
 
 const THREAD_ROLE = 'field-cipher-thread';
 
 interface ThreadData {
-  role: typeof THREAD_ROLE;
   keyRing: KeyRing;
 }
 
@@ -43,11 +41,9 @@ export class FieldCipherThread {
   private stopped: Error | undefined;
 
   constructor(cipher: FieldCipher) {
-    const typescript = path.extname(__filename) === '.ts';
-    this.worker = new Worker(__filename, {
-      workerData: { role: THREAD_ROLE, keyRing: cipher.keyRing } satisfies ThreadData,
-      execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
-    });
+    this.worker = startModuleThread(__filename, THREAD_ROLE, {
+      keyRing: cipher.keyRing,
+    } satisfies ThreadData);
     this.worker.on('message', (reply: DecryptReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
@@ -119,6 +115,5 @@ function serveDecryption(keyRing: KeyRing): void {
   });
 }
 
-if (!isMainThread && (workerData as Partial<ThreadData> | undefined)?.role === THREAD_ROLE) {
-  serveDecryption((workerData as ThreadData).keyRing);
-}
+const threadData = moduleThreadData<ThreadData>(THREAD_ROLE);
+if (threadData) serveDecryption(threadData.keyRing);

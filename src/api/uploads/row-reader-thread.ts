@@ -7,15 +7,15 @@
  * Bounded both ways: at most CHUNKS_IN_FLIGHT byte chunks are with the thread, and a chunk's credit comes
  * back only after the caller has taken the rows read before it. A file-level fault in the thread (encoding,
  * CSV quoting, XML structure) comes back as the same DomainError; a fault of the body itself (size) is thrown
- * as it is. Source runs as TypeScript in development and tests, so a `.ts` thread loads tsx's require hook.
+ * as it is.
  */
-import path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { SLOTS, stagedRowJson, type UploadFormat } from '../../db/uploads';
 import { DomainError } from '../../domain/errors';
 import { orderBucket } from '../../domain/uploads/group-orders';
 import { readableOrderId, type RawRow } from '../../domain/uploads/rows';
 import { readCsvRows } from './csv-rows';
+import { moduleThreadData, startModuleThread } from '../../threads/module-thread';
 import { readXmlRows } from './xml-rows';
 
 const THREAD_ROLE = 'upload-row-reader';
@@ -40,11 +40,7 @@ export async function* readRowsOnThread(
   format: UploadFormat,
   body: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<ReadRows> {
-  const typescript = path.extname(__filename) === '.ts';
-  const thread = new Worker(__filename, {
-    workerData: { role: THREAD_ROLE, format },
-    execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
-  });
+  const thread = startModuleThread(__filename, THREAD_ROLE, { format });
   const inbox: (FromThread | { failed: unknown })[] = [];
   let wakeReader: (() => void) | undefined;
   const deliver = (message: FromThread | { failed: unknown }) => {
@@ -164,6 +160,5 @@ async function serveReading(format: UploadFormat): Promise<void> {
   }
 }
 
-if (!isMainThread && (workerData as { role?: string } | undefined)?.role === THREAD_ROLE) {
-  void serveReading((workerData as { format: UploadFormat }).format);
-}
+const threadData = moduleThreadData<{ format: UploadFormat }>(THREAD_ROLE);
+if (threadData) void serveReading(threadData.format);
