@@ -12,6 +12,9 @@
  *                   create → paid latency counted from when each was due
  *                   Both lifecycle phases also report CPU-ms per paid order by process, and the Temporal history
  *                   (events, workflow tasks, activity tasks) of a sample of their paid orders.
+ *   floor     the engine floor (bench/engine-floor): the same number of orders and clients as the lifecycle,
+ *             each order costing Temporal what a paid order does and nothing else; the lifecycle's yardstick,
+ *             run right after it
  *   mixed     reads and writes 5:1. --mix cycle (default): every connection cycles read×5, create order, read×5,
  *             pay that order, so the ratio is exact; --mix split: two instances side by side, 5/6 of the
  *             connections reading and 1/6 alternating create and pay, so reads do not wait behind writes
@@ -24,8 +27,16 @@ import os from 'node:os';
 import { createOrderBody, payInFullBody, seedOrders, waitUntilCompleted } from './lib/api';
 import { cpuSnapshot, cpuUsage, openFileLimit, pidsOf, waitForQuiet, type CpuUsage } from './lib/cpu';
 import { historyStats } from './lib/histories';
+import { orderWorkflowId } from '../src/workflows/orders/messages';
 import { runLifecycle, type LifecycleLoad } from './lib/lifecycle';
-import { lifecycleJson, lifecycleSections, type LifecycleRun } from './lib/lifecycle-report';
+import { runEngineFloor } from './lib/engine-floor';
+import {
+  floorJson,
+  lifecycleJson,
+  lifecycleSections,
+  type FloorRun,
+  type LifecycleRun,
+} from './lib/lifecycle-report';
 import {
   countNon2xx,
   countResponses,
@@ -68,6 +79,7 @@ interface Results {
   paced: WritingLoad[];
   /** Closed loop, then open loop. */
   lifecycles: LifecycleRun[];
+  floor?: FloorRun;
   cpu: Map<string, CpuUsage>;
 }
 
@@ -300,7 +312,9 @@ async function main(): Promise<void> {
     // Histories are read once the workflows have finished, and outside the measured time.
     await quiet(`reading ${options.historySample} histories`);
     const history =
-      options.historySample > 0 ? await historyStats(result.paid, options.historySample) : undefined;
+      options.historySample > 0
+        ? await historyStats(result.paid.map(orderWorkflowId), options.historySample)
+        : undefined;
     return { phase, result, cpu: results.cpu.get(phase), history };
   };
 
@@ -308,6 +322,29 @@ async function main(): Promise<void> {
     results.lifecycles.push(
       await lifecycle('lifecycle', { kind: 'closed', clients: options.lifecycleConcurrency }, 'l'),
     );
+  }
+  // Right after the closed loop, with its orders and clients: the machine's speed drifts within minutes.
+  if (options.phases.has('floor')) {
+    await quiet('floor');
+    log(
+      `floor: ${options.lifecycleOrders} orders of the engine alone, ${options.lifecycleConcurrency} clients, ` +
+        `after ${options.warmUpS} s of the same unmeasured`,
+    );
+    const { result, cpu } = await runEngineFloor(
+      {
+        orders: options.lifecycleOrders,
+        clients: options.lifecycleConcurrency,
+        warmUpS: options.warmUpS,
+        tag,
+      },
+      (options.warmUpS + options.lifecycleTimeoutS + options.stackTimeoutS) * 1000,
+    );
+    results.cpu.set('floor', cpu);
+    log(`floor: ${result.paid.length} of ${result.orders} orders paid in ${result.elapsedS.toFixed(1)} s`);
+    await quiet(`reading ${options.historySample} histories`);
+    const history =
+      options.historySample > 0 ? await historyStats(result.paid, options.historySample) : undefined;
+    results.floor = { result, cpu, history };
   }
   if (options.phases.has('lifecycle-open')) {
     const closed = results.lifecycles[0]?.result;
@@ -626,7 +663,7 @@ function report(results: Results): string {
     for (const result of [results.baseline, results.reads]) if (result) sections.push(loadFootnotes(result));
   }
 
-  sections.push(...lifecycleSections(results.lifecycles, readShare(results)));
+  sections.push(...lifecycleSections(results.lifecycles, results.floor, readShare(results)));
 
   if (results.cpu.size > 0) {
     heading('CPU by process (cores busy on average; the machine has ' + os.cpus().length + ')');
@@ -834,6 +871,7 @@ function toJson(results: Results) {
     mixed: writing(results.mixed),
     paced: results.paced.map(writing),
     lifecycles: results.lifecycles.map(lifecycleJson),
+    floor: results.floor && floorJson(results.floor),
     cpu: Object.fromEntries([...results.cpu].map(([phase, usage]) => [phase, usage])),
   };
 }

@@ -40,20 +40,24 @@ function clockTicks(): number {
 }
 
 export const LOAD_GENERATOR = 'bench: load generator';
+/** The floor's worker and clients in one process (bench/engine-floor/main.ts). */
+export const ENGINE_FLOOR = 'bench: engine floor';
 export const LOG_RELAY = 'npm start supervisor (log relay)';
 /** The sandbox payment provider `npm start` runs; a real provider's cost would be on its side. */
 export const SANDBOX = 'sandbox provider';
+export const TEMPORAL_DEV_SERVER = 'temporal dev server';
 
 /** The part of the stack a process belongs to, from its command line. */
 export function roleOf(pid: number, cmdline: string): string {
   if (pid === process.pid || cmdline.includes('bench/orders')) return LOAD_GENERATOR;
   if (cmdline.includes('bench/lib/baseline-server')) return 'bench: baseline server';
+  if (cmdline.includes('bench/engine-floor')) return ENGINE_FLOOR;
   if (cmdline.includes('src/api/main')) return 'api';
   if (cmdline.includes('src/workers/main')) return 'worker';
   if (cmdline.includes('src/sandbox/main')) return SANDBOX;
   if (cmdline.includes('scripts/start')) return LOG_RELAY;
   if (/(^|\/)(mariadbd|mysqld)(\s|$)/.test(cmdline)) return 'mariadb';
-  if (/temporal\S*\s+server\s+start-dev/.test(cmdline)) return 'temporal dev server';
+  if (/temporal\S*\s+server\s+start-dev/.test(cmdline)) return TEMPORAL_DEV_SERVER;
   return 'other';
 }
 
@@ -170,7 +174,7 @@ export function pidsOf(snapshot: CpuSnapshot, role: string): number[] {
 }
 
 /** The stack's own processes: what must go quiet before a phase starts on a settled system. */
-export const STACK_ROLES = ['api', 'worker', 'temporal dev server', 'mariadb', SANDBOX];
+export const STACK_ROLES = ['api', 'worker', TEMPORAL_DEV_SERVER, 'mariadb', SANDBOX];
 
 /**
  * Waits until the stack's processes together use less than `maxCores` for `quietS` seconds in a row (the

@@ -6,7 +6,6 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../../src/config';
-import { orderWorkflowId } from '../../src/workflows/orders/messages';
 import { inPool } from './api';
 import { bump } from './stats';
 
@@ -32,12 +31,12 @@ export interface Spread {
   max: number;
 }
 
-/** Reads the histories of `sampleSize` orders spread evenly over `orderIds`. */
-export async function historyStats(orderIds: string[], sampleSize: number): Promise<HistoryStats> {
-  const step = Math.max(1, orderIds.length / sampleSize);
+/** Reads the histories of `sampleSize` workflows spread evenly over `workflowIds`. */
+export async function historyStats(workflowIds: string[], sampleSize: number): Promise<HistoryStats> {
+  const step = Math.max(1, workflowIds.length / sampleSize);
   const sample = Array.from(
-    { length: Math.min(sampleSize, orderIds.length) },
-    (_, i) => orderIds[Math.floor(i * step)]!,
+    { length: Math.min(sampleSize, workflowIds.length) },
+    (_, i) => workflowIds[Math.floor(i * step)]!,
   );
   const config = loadConfig();
   const connection = await Connection.connect(config.temporal.connection);
@@ -47,11 +46,7 @@ export async function historyStats(orderIds: string[], sampleSize: number): Prom
   try {
     await inPool(sample.length, 5, async (index) => {
       try {
-        const types = await eventTypes(
-          connection,
-          config.temporal.namespace,
-          orderWorkflowId(sample[index]!),
-        );
+        const types = await eventTypes(connection, config.temporal.namespace, sample[index]!);
         if (CLOSING_EVENTS.has(types.at(-1) ?? '')) closed += 1;
         const counts = new Map<string, number>();
         for (const type of types) bump(counts, type);

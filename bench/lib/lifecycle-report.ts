@@ -1,5 +1,13 @@
 /** The lifecycle phases' part of the bench:orders report: throughput, latency, and cost per paid order. */
-import { LOAD_GENERATOR, LOG_RELAY, STACK_ROLES, type CpuUsage } from './cpu';
+import type { FloorResult } from '../engine-floor/main';
+import {
+  ENGINE_FLOOR,
+  LOAD_GENERATOR,
+  LOG_RELAY,
+  STACK_ROLES,
+  TEMPORAL_DEV_SERVER,
+  type CpuUsage,
+} from './cpu';
 import type { HistoryStats, Spread } from './histories';
 import type { LifecycleResult } from './lifecycle';
 import { formatMs, formatRate, markdownTable } from './stats';
@@ -8,6 +16,13 @@ export interface LifecycleRun {
   phase: string;
   result: LifecycleResult;
   cpu?: CpuUsage;
+  history?: HistoryStats;
+}
+
+/** The engine floor's run (bench/engine-floor): Temporal's cost of a paid order with nothing else around it. */
+export interface FloorRun {
+  result: FloorResult;
+  cpu: CpuUsage;
   history?: HistoryStats;
 }
 
@@ -20,11 +35,25 @@ const TARGETS = {
   readShare: 0.6,
 };
 
-/** Report sections for the lifecycle runs, and the targets, with the read path's share of the baseline. */
-export function lifecycleSections(runs: LifecycleRun[], readShare: number | undefined): string[] {
+/**
+ * Report sections for the lifecycle runs and the engine floor, and the targets, with the read path's share of
+ * the baseline.
+ */
+export function lifecycleSections(
+  runs: LifecycleRun[],
+  floor: FloorRun | undefined,
+  readShare: number | undefined,
+): string[] {
   const sections: string[] = [];
   for (const run of runs) sections.push(...runSections(run));
   if (runs.length > 0) sections.push(...perOrderSections(runs));
+  if (floor)
+    sections.push(
+      ...floorSections(
+        floor,
+        runs.find((run) => run.result.load.kind === 'closed'),
+      ),
+    );
   sections.push(...targetSections(runs, readShare));
   return sections;
 }
@@ -84,22 +113,26 @@ function runSections(run: LifecycleRun): string[] {
   ];
 }
 
+/** CPU-ms per paid order of the processes in `roles` together. */
+const msPerOrder = (cpu: CpuUsage, paid: number, roles: string[]) =>
+  (cpu.byRole.filter(([role]) => roles.includes(role)).reduce((sum, [, cores]) => sum + cores, 0) *
+    cpu.wallS *
+    1000) /
+  paid;
+
 function perOrderSections(runs: LifecycleRun[]): string[] {
   const sections = ['## Per paid order: CPU by process, and the Temporal history'];
   const measured = runs.filter((run) => run.cpu && run.result.paid.length > 0);
   if (measured.length > 0) {
-    const msPerOrder = (run: LifecycleRun, roles: string[]) =>
-      (run.cpu!.byRole.filter(([role]) => roles.includes(role)).reduce((sum, [, cores]) => sum + cores, 0) *
-        run.cpu!.wallS *
-        1000) /
-      run.result.paid.length;
     const rows = [...STACK_ROLES, LOG_RELAY, LOAD_GENERATOR].map((role) => [
       role,
-      ...measured.map((run) => msPerOrder(run, [role]).toFixed(1)),
+      ...measured.map((run) => msPerOrder(run.cpu!, run.result.paid.length, [role]).toFixed(1)),
     ]);
     rows.push([
       'the stack in all',
-      ...measured.map((run) => msPerOrder(run, [...STACK_ROLES, LOG_RELAY]).toFixed(1)),
+      ...measured.map((run) =>
+        msPerOrder(run.cpu!, run.result.paid.length, [...STACK_ROLES, LOG_RELAY]).toFixed(1),
+      ),
     ]);
     sections.push(
       'CPU-ms per paid order: CPU time of each process during the phase ÷ orders paid in it (processes of other ' +
@@ -135,6 +168,47 @@ function perOrderSections(runs: LifecycleRun[]): string[] {
     if (failures) sections.push(`Histories not read, ${run.phase}: ${failures}.`);
   }
   return sections;
+}
+
+function floorSections({ result, cpu, history }: FloorRun, closed: LifecycleRun | undefined): string[] {
+  const paid = result.paid.length;
+  const rate = paid / result.elapsedS;
+  const latency = result.createToPaid;
+  const failures = Object.entries(result.failures)
+    .map(([reason, n]) => `${reason} ×${n}`)
+    .join('; ');
+  const perOrder = (roles: string[]) => (paid > 0 ? msPerOrder(cpu, paid, roles).toFixed(1) : '–');
+  const rows: (string | number)[][] = [
+    ['orders paid (of started)', `${paid} (${result.orders})`],
+    ['orders/s', formatRate(rate)],
+    [
+      'create → paid p50 / p90 / p99 / max',
+      [latency.p50, latency.p90, latency.p99, latency.max].map(formatMs).join(' / '),
+    ],
+    ['CPU-ms per order: Temporal dev server', perOrder([TEMPORAL_DEV_SERVER])],
+    ['CPU-ms per order: the floor (its worker and clients)', perOrder([ENGINE_FLOOR])],
+  ];
+  if (history && history.sampled > 0) {
+    rows.push([
+      'history events, mean (min–max)',
+      `${formatCount(history.events.mean)} (${history.events.min}–${history.events.max})`,
+    ]);
+  }
+  if (closed && closed.result.paid.length > 0) {
+    const lifecycleRate = ordersPerS(closed.result);
+    rows.push([
+      `the closed-loop lifecycle's orders/s ÷ the floor's`,
+      `${(lifecycleRate / rate).toFixed(2)}×`,
+    ]);
+  }
+  return [
+    `## Engine floor: ${result.orders} orders, the engine alone, closed loop (same clients as the lifecycle)`,
+    'The same Temporal commands as a paid order (start, deadline timer, update, charge activity, local ' +
+      'activity, status upsert) from one process holding its own worker and clients: no API, database, ' +
+      'payload codec or provider. What two cores carry of Temporal alone.',
+    markdownTable(['floor', 'value'], rows),
+    ...(failures ? [`Failures: ${failures}`] : []),
+  ];
 }
 
 function targetSections(runs: LifecycleRun[], readShare: number | undefined): string[] {
@@ -195,6 +269,23 @@ function targetSections(runs: LifecycleRun[], readShare: number | undefined): st
 
 function formatCount(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+export function floorJson({ result, cpu, history }: FloorRun) {
+  return {
+    orders: result.orders,
+    paid: result.paid.length,
+    elapsedS: result.elapsedS,
+    ordersPerSecond: result.paid.length / result.elapsedS,
+    createToPaid: result.createToPaid,
+    failures: result.failures,
+    cpu,
+    history: history && {
+      ...history,
+      byType: Object.fromEntries(history.byType),
+      failures: Object.fromEntries(history.failures),
+    },
+  };
 }
 
 export function lifecycleJson(run: LifecycleRun) {

@@ -11,7 +11,15 @@ import {
 
 export { UsageError };
 
-export const PHASES = ['baseline', 'reads', 'lifecycle', 'lifecycle-open', 'mixed', 'paced'] as const;
+export const PHASES = [
+  'baseline',
+  'reads',
+  'lifecycle',
+  'floor',
+  'lifecycle-open',
+  'mixed',
+  'paced',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
