@@ -7,6 +7,8 @@
  *             FieldCipher, multi-row INSERTs into a scratch table; no API, no Temporal
  *   floor     MariaDB alone writing what an upload writes (an order and a payment per row) into scratch copies
  *             of the real tables, from two connections, with ready-made values (bench/bulk/floor.ts)
+ *   chunkFloor
+ *             the same, in the key order an upload's chunks insert (by the order id's hash)
  *   csv       POST /uploads of a generated CSV (--rows orders, one COMPLETED card payment each), timed to a final status
  *   xml       the same orders as XML (another id prefix, so they are imported, not matched), timed the same way
  *   exportBaseline
@@ -55,6 +57,7 @@ interface Results {
   files: { csvBytes?: number; xmlBytes?: number; generateS?: number };
   baseline?: Measured<BaselineResult>;
   floor?: Measured<FloorResult>;
+  chunkFloor?: Measured<FloorResult>;
   csv?: Measured<UploadResult>;
   xml?: Measured<UploadResult>;
   exportBaseline?: Measured<ExportBaselineResult>;
@@ -125,7 +128,12 @@ async function main(): Promise<void> {
   if (options.phases.has('floor')) {
     await quiet('floor');
     log(`floor: ${options.rows} orders and payments, MariaDB alone, INSERT × 1000 rows on 2 connections`);
-    results.floor = await measure(() => runFloor(options.rows, runId, log));
+    results.floor = await measure(() => runFloor(options.rows, runId, log, 'file'));
+  }
+  if (options.phases.has('chunkFloor')) {
+    await quiet('chunkFloor');
+    log(`chunkFloor: the floor's rows in the key order of an upload's chunks`);
+    results.chunkFloor = await measure(() => runFloor(options.rows, runId, log, 'chunks'));
   }
   const upload = async (label: 'csv' | 'xml', file: string, contentType: string) => {
     await quiet(`${label} upload`);
@@ -288,11 +296,12 @@ function report(results: Results): string {
       cores(baseline.cpu),
     ]);
   }
-  if (results.floor) {
-    const f = results.floor.result;
+  for (const floor of [results.floor, results.chunkFloor]) {
+    if (!floor) continue;
+    const f = floor.result;
     const ratio = baseline ? f.elapsedS / baseline.result.elapsedS : NaN;
     rows.push([
-      `floor (MariaDB alone, ${f.connections} conns, INSERT only)`,
+      `floor (MariaDB alone, ${f.connections} conns, INSERT only${f.keyOrder === 'chunks' ? ', in chunk key order' : ''})`,
       `${f.rows} orders + ${f.rows} payments`,
       seconds(f.elapsedS),
       formatRate(f.rows / f.elapsedS),
@@ -300,7 +309,7 @@ function report(results: Results): string {
       '–',
       '–',
       'done',
-      cores(results.floor.cpu),
+      cores(floor.cpu),
     ]);
   }
   for (const row of [
@@ -357,8 +366,43 @@ function report(results: Results): string {
     ),
   );
 
+  sections.push(...cpuPerRowSections(results));
   sections.push('## Targets', markdownTable(['target', 'measured', 'met'], targets(results)));
   return sections.join('\n\n');
+}
+
+/** CPU-µs per row of each process, for every phase that ran: what each part of the stack spends on a row. */
+function cpuPerRowSections(results: Results): string[] {
+  const phases: [string, Measured<unknown> | undefined, number | undefined][] = [
+    ['baseline', results.baseline, results.baseline?.result.rows],
+    ['floor', results.floor, results.floor?.result.rows],
+    ['chunkFloor', results.chunkFloor, results.chunkFloor?.result.rows],
+    ['csv', results.csv, results.csv?.result.final?.rowsImported],
+    ['xml', results.xml, results.xml?.result.final?.rowsImported],
+    ['exportBaseline', results.exportBaseline, results.exportBaseline?.result.rows],
+    ['export', results.export, results.export?.result.rows],
+  ];
+  const ran = phases.filter(
+    (phase): phase is [string, Measured<unknown>, number] => phase[1] !== undefined && (phase[2] ?? 0) > 0,
+  );
+  if (ran.length === 0) return [];
+  const usPerRow = ([, measured, rows]: (typeof ran)[number], role: string) =>
+    ((measured.cpu.byRole.find(([r]) => r === role)?.[1] ?? 0) * measured.cpu.wallS * 1e6) / rows;
+  const roles = [...new Set(ran.flatMap(([, measured]) => measured.cpu.byRole.map(([role]) => role)))].filter(
+    (role) => ran.some((phase) => usPerRow(phase, role) >= 0.5),
+  );
+  const table = roles.map((role) => [role, ...ran.map((phase) => usPerRow(phase, role).toFixed(1))]);
+  table.push([
+    'all processes',
+    ...ran.map((phase) =>
+      phase[1].cpu.byRole.reduce((sum, [role]) => sum + usPerRow(phase, role), 0).toFixed(1),
+    ),
+  ]);
+  return [
+    '## CPU per row',
+    "CPU-µs per row: CPU time of each process during the phase ÷ the phase's rows (imported, inserted or exported).",
+    markdownTable(['process', ...ran.map(([phase]) => phase)], table),
+  ];
 }
 
 /** The export's rows/s as a share of the export baseline's, when both ran. */
@@ -444,6 +488,7 @@ function toJson(results: Results) {
     files: results.files,
     baseline: measured(results.baseline),
     floor: measured(results.floor),
+    chunkFloor: measured(results.chunkFloor),
     csv: measured(results.csv),
     xml: measured(results.xml),
     exportBaseline: measured(results.exportBaseline),

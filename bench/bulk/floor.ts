@@ -5,26 +5,38 @@
  * multi-row INSERTs committed one by one, as a chunk does. Values are ready-made and sized like the real
  * ones (ciphertexts, fingerprints): no parsing, no encryption, no API, no Temporal. The tables are dropped
  * afterwards.
+ *
+ * Key order: `file` inserts the orders in the file's order, which for the bench's file is the ids' order, so
+ * each INSERT appends to the end of the tables' primary keys. `chunks` inserts them in the order an upload's
+ * chunks do: by slot (the order id's hash, src/db/uploads.ts), so each INSERT's keys are spread over the
+ * whole of each key, as every chunk's are.
  */
 import { createConnection, type Connection } from 'mysql2/promise';
 import { loadConfig } from '../../src/config';
+import { SLOTS } from '../../src/db/uploads';
+import { orderBucket } from '../../src/domain/uploads/group-orders';
 
 const ROWS_PER_INSERT = 1000;
 const CONNECTIONS = 2;
+
+export type KeyOrder = 'file' | 'chunks';
 
 export interface FloorResult {
   rows: number;
   elapsedS: number;
   connections: number;
+  keyOrder: KeyOrder;
 }
 
 export async function runFloor(
   rows: number,
   runId: string,
   log: (line: string) => void,
+  keyOrder: KeyOrder = 'file',
 ): Promise<FloorResult> {
   const { databaseUrl } = loadConfig();
-  const suffix = runId.replace(/[^a-z0-9]/gi, '');
+  const suffix = `${runId.replace(/[^a-z0-9]/gi, '')}${keyOrder === 'chunks' ? 'c' : ''}`;
+  const order = keyOrder === 'chunks' ? chunkOrder(rows) : undefined;
   const orders = `bench_floor_orders_${suffix}`;
   const payments = `bench_floor_payments_${suffix}`;
   const connect = () => createConnection({ uri: databaseUrl, timezone: 'Z' });
@@ -41,15 +53,21 @@ export async function runFloor(
       const share = Math.ceil(rows / CONNECTIONS);
       await Promise.all(
         connections.map((connection, index) =>
-          insertRange(connection, { orders, payments }, index * share, Math.min(rows, (index + 1) * share)),
+          insertRange(
+            connection,
+            { orders, payments },
+            index * share,
+            Math.min(rows, (index + 1) * share),
+            order,
+          ),
         ),
       );
     } finally {
       await Promise.all(connections.map((connection) => connection.end()));
     }
     const elapsedS = (performance.now() - started) / 1000;
-    log(`floor: ${rows} orders and ${rows} payments in ${elapsedS.toFixed(1)} s`);
-    return { rows, elapsedS, connections: CONNECTIONS };
+    log(`floor (${keyOrder} key order): ${rows} orders and ${rows} payments in ${elapsedS.toFixed(1)} s`);
+    return { rows, elapsedS, connections: CONNECTIONS, keyOrder };
   } finally {
     await admin.query(`DROP TABLE IF EXISTS \`${payments}\`, \`${orders}\``).catch(() => undefined);
     await admin.end();
@@ -58,23 +76,36 @@ export async function runFloor(
 
 /** A sealed value of a card number's or an email's size: what the real columns hold. */
 const SEALED = `v1:dev1:${'A'.repeat(16)}:${'B'.repeat(60)}`;
+
 const FINGERPRINT = `f1:${'C'.repeat(43)}`;
+
+const floorOrderId = (n: number) => `floor-${n}`;
+
+/** Row numbers by slot, then by place in the file: the order in which an upload's chunks insert them. */
+function chunkOrder(rows: number): Uint32Array {
+  const keys = new Float64Array(rows);
+  for (let n = 0; n < rows; n++) keys[n] = orderBucket(floorOrderId(n), SLOTS) * rows + n;
+  keys.sort();
+  return Uint32Array.from(keys, (key) => key % rows);
+}
 
 async function insertRange(
   connection: Connection,
   tables: { orders: string; payments: string },
   from: number,
   to: number,
+  order: Uint32Array | undefined,
 ): Promise<void> {
   const at = new Date(Date.UTC(2026, 2, 1));
   for (let start = from; start < to; start += ROWS_PER_INSERT) {
     const orderRows: unknown[][] = [];
     const paymentRows: unknown[][] = [];
-    for (let i = start; i < Math.min(to, start + ROWS_PER_INSERT); i++) {
-      orderRows.push([`floor-${i}`, '10.0000', '10.0000', 'USD', 'COMPLETED', SEALED, at, at]);
+    for (let position = start; position < Math.min(to, start + ROWS_PER_INSERT); position++) {
+      const i = order ? order[position]! : position;
+      orderRows.push([floorOrderId(i), '10.0000', '10.0000', 'USD', 'COMPLETED', SEALED, at, at]);
       paymentRows.push([
-        `floor-${i}-p1`,
-        `floor-${i}`,
+        `${floorOrderId(i)}-p1`,
+        floorOrderId(i),
         '10.0000',
         'COMPLETED',
         'CARD',

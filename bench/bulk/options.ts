@@ -8,7 +8,15 @@ import {
   type Setting,
 } from '../lib/cli';
 
-export const BULK_PHASES = ['baseline', 'floor', 'csv', 'xml', 'exportBaseline', 'export'] as const;
+export const BULK_PHASES = [
+  'baseline',
+  'floor',
+  'chunkFloor',
+  'csv',
+  'xml',
+  'exportBaseline',
+  'export',
+] as const;
 export type BulkPhase = (typeof BULK_PHASES)[number];
 
 export interface BulkOptions {
