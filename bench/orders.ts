@@ -8,13 +8,13 @@
  *             the baseline's rate is the one the targets use (every round is in the table and the JSON)
  *   lifecycle       closed loop: clients each taking an order from create to paid (pay with ?wait=true), one
  *                   after another; orders/s and create → paid latency at saturation
+ *   floor           the engine floor (bench/engine-floor), right after the closed loop and with its orders and
+ *                   clients: each order costs Temporal what a paid order does, and nothing else; the lifecycle's
+ *                   yardstick
  *   lifecycle-open  open loop: the same orders started at a fixed rate (default: half the closed loop's), with
  *                   create → paid latency counted from when each was due
- *                   Both lifecycle phases also report CPU-ms per paid order by process, and the Temporal history
- *                   (events, workflow tasks, activity tasks) of a sample of their paid orders.
- *   floor     the engine floor (bench/engine-floor): the same number of orders and clients as the lifecycle,
- *             each order costing Temporal what a paid order does and nothing else; the lifecycle's yardstick,
- *             run right after it
+ *                   Both lifecycle phases and the floor also report CPU-ms per paid order by process, and the
+ *                   Temporal history (events, workflow tasks, activity tasks) of a sample of their paid orders.
  *   mixed     reads and writes 5:1. --mix cycle (default): every connection cycles read×5, create order, read×5,
  *             pay that order, so the ratio is exact; --mix split: two instances side by side, 5/6 of the
  *             connections reading and 1/6 alternating create and pay, so reads do not wait behind writes
@@ -330,21 +330,31 @@ async function main(): Promise<void> {
       `floor: ${options.lifecycleOrders} orders of the engine alone, ${options.lifecycleConcurrency} clients, ` +
         `after ${options.warmUpS} s of the same unmeasured`,
     );
-    const { result, cpu } = await runEngineFloor(
-      {
-        orders: options.lifecycleOrders,
-        clients: options.lifecycleConcurrency,
-        warmUpS: options.warmUpS,
-        tag,
-      },
-      (options.warmUpS + options.lifecycleTimeoutS + options.stackTimeoutS) * 1000,
-    );
-    results.cpu.set('floor', cpu);
-    log(`floor: ${result.paid.length} of ${result.orders} orders paid in ${result.elapsedS.toFixed(1)} s`);
-    await quiet(`reading ${options.historySample} histories`);
-    const history =
-      options.historySample > 0 ? await historyStats(result.paid, options.historySample) : undefined;
-    results.floor = { result, cpu, history };
+    try {
+      const { result, cpu } = await runEngineFloor({
+        settings: {
+          orders: options.lifecycleOrders,
+          clients: options.lifecycleConcurrency,
+          warmUpS: options.warmUpS,
+          phaseTimeoutS: options.lifecycleTimeoutS,
+          tag,
+        },
+        timeoutMs:
+          (options.stackTimeoutS + options.warmUpS + options.drainTimeoutS + options.lifecycleTimeoutS) *
+          1000,
+        afterWarmUp: () => quiet('the measured floor'),
+        onCleanUp,
+      });
+      results.cpu.set('floor', cpu);
+      log(`floor: ${result.paid.length} of ${result.orders} orders paid in ${result.elapsedS.toFixed(1)} s`);
+      await quiet(`reading ${options.historySample} histories`);
+      const history =
+        options.historySample > 0 ? await historyStats(result.paid, options.historySample) : undefined;
+      results.floor = { result, cpu, history };
+    } catch (error) {
+      // The phases already measured are still reported.
+      log(`floor failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   if (options.phases.has('lifecycle-open')) {
     const closed = results.lifecycles[0]?.result;

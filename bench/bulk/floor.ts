@@ -6,10 +6,10 @@
  * ones (ciphertexts, fingerprints): no parsing, no encryption, no API, no Temporal. The tables are dropped
  * afterwards.
  *
- * Key order: `file` inserts the orders in the file's order, which for the bench's file is the ids' order, so
- * each INSERT appends to the end of the tables' primary keys. `chunks` inserts them in the order an upload's
- * chunks do: by slot (the order id's hash, src/db/uploads.ts), so each INSERT's keys are spread over the
- * whole of each key, as every chunk's are.
+ * Key order: `file` inserts the rows in the file's order (the ids' numeric order), so each INSERT's keys fall
+ * in a few narrow ranges of the primary keys. `chunks` groups them by slot (the order id's hash,
+ * src/db/uploads.ts) as an upload's chunks do, so each INSERT's keys are spread over the whole of each key,
+ * as every chunk's are.
  */
 import { createConnection, type Connection } from 'mysql2/promise';
 import { loadConfig } from '../../src/config';
@@ -19,24 +19,41 @@ import { orderBucket } from '../../src/domain/uploads/group-orders';
 const ROWS_PER_INSERT = 1000;
 const CONNECTIONS = 2;
 
-export type KeyOrder = 'file' | 'chunks';
+const floorOrderId = (n: number) => `floor-${n}`;
+
+/** Which row of the file the floor inserts at each position. */
+export interface FloorOrder {
+  keyOrder: 'file' | 'chunks';
+  rowAt: (position: number) => number;
+}
+
+export const FILE_ORDER: FloorOrder = { keyOrder: 'file', rowAt: (position) => position };
+
+/** Rows grouped by slot, then in file order. Built before the phase is measured: it takes a second at 1M. */
+export function chunkKeyOrder(rows: number): FloorOrder {
+  const keys = new Float64Array(rows);
+  for (let n = 0; n < rows; n++) keys[n] = orderBucket(floorOrderId(n), SLOTS) * rows + n;
+  keys.sort();
+  const order = Uint32Array.from(keys, (key) => key % rows);
+  return { keyOrder: 'chunks', rowAt: (position) => order[position]! };
+}
 
 export interface FloorResult {
   rows: number;
   elapsedS: number;
   connections: number;
-  keyOrder: KeyOrder;
+  keyOrder: FloorOrder['keyOrder'];
 }
 
 export async function runFloor(
   rows: number,
   runId: string,
   log: (line: string) => void,
-  keyOrder: KeyOrder = 'file',
+  order: FloorOrder,
 ): Promise<FloorResult> {
   const { databaseUrl } = loadConfig();
+  const { keyOrder } = order;
   const suffix = `${runId.replace(/[^a-z0-9]/gi, '')}${keyOrder === 'chunks' ? 'c' : ''}`;
-  const order = keyOrder === 'chunks' ? chunkOrder(rows) : undefined;
   const orders = `bench_floor_orders_${suffix}`;
   const payments = `bench_floor_payments_${suffix}`;
   const connect = () => createConnection({ uri: databaseUrl, timezone: 'Z' });
@@ -79,29 +96,19 @@ const SEALED = `v1:dev1:${'A'.repeat(16)}:${'B'.repeat(60)}`;
 
 const FINGERPRINT = `f1:${'C'.repeat(43)}`;
 
-const floorOrderId = (n: number) => `floor-${n}`;
-
-/** Row numbers by slot, then by place in the file: the order in which an upload's chunks insert them. */
-function chunkOrder(rows: number): Uint32Array {
-  const keys = new Float64Array(rows);
-  for (let n = 0; n < rows; n++) keys[n] = orderBucket(floorOrderId(n), SLOTS) * rows + n;
-  keys.sort();
-  return Uint32Array.from(keys, (key) => key % rows);
-}
-
 async function insertRange(
   connection: Connection,
   tables: { orders: string; payments: string },
   from: number,
   to: number,
-  order: Uint32Array | undefined,
+  order: FloorOrder,
 ): Promise<void> {
   const at = new Date(Date.UTC(2026, 2, 1));
   for (let start = from; start < to; start += ROWS_PER_INSERT) {
     const orderRows: unknown[][] = [];
     const paymentRows: unknown[][] = [];
     for (let position = start; position < Math.min(to, start + ROWS_PER_INSERT); position++) {
-      const i = order ? order[position]! : position;
+      const i = order.rowAt(position);
       orderRows.push([floorOrderId(i), '10.0000', '10.0000', 'USD', 'COMPLETED', SEALED, at, at]);
       paymentRows.push([
         `${floorOrderId(i)}-p1`,

@@ -5,8 +5,8 @@
  * own worker (bench/engine-floor/main.ts).
  */
 import {
+  allHandlersFinished,
   condition,
-  defineUpdate,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -15,8 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { ORDER_STATUS } from '../../src/workflows/search-attributes';
 import type { floorActivities } from './activities';
-
-export const payUpdate = defineUpdate<string, [number]>('pay');
+import { payUpdate } from './messages';
 
 const { charge } = proxyActivities<typeof floorActivities>({ startToCloseTimeout: '30s' });
 const { recordPayment } = proxyLocalActivities<typeof floorActivities>({ startToCloseTimeout: '10s' });
@@ -32,6 +31,6 @@ export async function floorOrderWorkflow(deadlineMs: number): Promise<string> {
     return 'COMPLETED';
   });
   void sleep(deadlineMs).then(() => void (deadlineReached = true));
-  await condition(() => paid || deadlineReached);
+  await condition(() => (paid && allHandlersFinished()) || deadlineReached);
   return paid ? 'COMPLETED' : 'EXPIRED';
 }

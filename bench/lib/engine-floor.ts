@@ -5,37 +5,72 @@
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn } from 'node:child_process';
-import type { FloorResult, FloorSettings } from '../engine-floor/main';
+import {
+  GO,
+  MEASURING,
+  RESULT,
+  WARMED_UP,
+  type EngineFloorResult,
+  type EngineFloorSettings,
+} from '../engine-floor/protocol';
 import { cpuSnapshot, cpuUsage, type CpuSnapshot, type CpuUsage } from './cpu';
 import { REPO_ROOT } from './processes';
 
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = path.join(REPO_ROOT, 'bench', 'engine-floor', 'main.ts');
 
-export async function runEngineFloor(
-  settings: FloorSettings,
-  timeoutMs: number,
-): Promise<{ result: FloorResult; cpu: CpuUsage }> {
-  const child = spawn(TSX, [MAIN, JSON.stringify(settings)], {
+export interface EngineFloorRun {
+  settings: EngineFloorSettings;
+  /** Past it the floor's process is killed and the phase fails. */
+  timeoutMs: number;
+  /** Runs between the warm-up and the measured orders (the bench waits for the stack to go quiet). */
+  afterWarmUp: () => Promise<void>;
+  /** Takes a stop function, for the bench to call should it be stopped first. */
+  onCleanUp: (stop: () => Promise<void>) => void;
+}
+
+export async function runEngineFloor({
+  settings,
+  timeoutMs,
+  afterWarmUp,
+  onCleanUp,
+}: EngineFloorRun): Promise<{ result: EngineFloorResult; cpu: CpuUsage }> {
+  // Node itself, not the tsx wrapper, so that a kill reaches the process doing the work.
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, JSON.stringify(settings)], {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`));
+    child.once('error', (error) => resolve(error.message));
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  onCleanUp(stop);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void stop();
+  }, timeoutMs);
   try {
     let before: CpuSnapshot | undefined;
-    let measured: { result: FloorResult; cpu: CpuUsage } | undefined;
+    let measured: { result: EngineFloorResult; cpu: CpuUsage } | undefined;
     for await (const line of readline.createInterface({ input: child.stdout })) {
-      if (line === 'measuring') before = cpuSnapshot();
-      else if (line.startsWith('result ') && before) {
-        measured = {
-          result: JSON.parse(line.slice('result '.length)) as FloorResult,
-          cpu: cpuUsage(before, cpuSnapshot()),
-        };
+      if (line === WARMED_UP) {
+        await afterWarmUp();
+        child.stdin.write(`${GO}\n`);
+      } else if (line === MEASURING) {
+        before = cpuSnapshot();
+      } else if (line.startsWith(RESULT) && before) {
+        const result = JSON.parse(line.slice(RESULT.length)) as EngineFloorResult;
+        measured = { result, cpu: cpuUsage(before, cpuSnapshot()) };
+        child.stdin.end();
       }
     }
-    const code = await exited;
-    if (!measured) throw new Error(`the engine floor exited with code ${code} and no result`);
+    const ended = await exited;
+    if (timedOut) throw new Error(`the engine floor did not finish within ${timeoutMs / 1000} s`);
+    if (!measured) throw new Error(`the engine floor ended (${ended}) without a result`);
     return measured;
   } finally {
     clearTimeout(timer);

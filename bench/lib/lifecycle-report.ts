@@ -1,5 +1,6 @@
 /** The lifecycle phases' part of the bench:orders report: throughput, latency, and cost per paid order. */
-import type { FloorResult } from '../engine-floor/main';
+import os from 'node:os';
+import type { EngineFloorResult } from '../engine-floor/protocol';
 import {
   ENGINE_FLOOR,
   LOAD_GENERATOR,
@@ -21,7 +22,7 @@ export interface LifecycleRun {
 
 /** The engine floor's run (bench/engine-floor): Temporal's cost of a paid order with nothing else around it. */
 export interface FloorRun {
-  result: FloorResult;
+  result: EngineFloorResult;
   cpu: CpuUsage;
   history?: HistoryStats;
 }
@@ -142,7 +143,6 @@ function perOrderSections(runs: LifecycleRun[]): string[] {
   }
   const withHistory = runs.filter((run) => run.history && run.history.sampled > 0);
   if (withHistory.length > 0) {
-    const spread = (s: Spread) => `${formatCount(s.mean)} (${s.min}–${s.max})`;
     sections.push(
       'Temporal history per paid order, mean (min–max) over a sample read through the Temporal client ' +
         '(workflow tasks = WorkflowTaskScheduled events, activity tasks = ActivityTaskScheduled events):',
@@ -173,13 +173,19 @@ function perOrderSections(runs: LifecycleRun[]): string[] {
 function floorSections({ result, cpu, history }: FloorRun, closed: LifecycleRun | undefined): string[] {
   const paid = result.paid.length;
   const rate = paid / result.elapsedS;
+  const historyFailures = history
+    ? [...history.failures].map(([reason, n]) => `${reason} ×${n}`).join('; ')
+    : '';
   const latency = result.createToPaid;
   const failures = Object.entries(result.failures)
     .map(([reason, n]) => `${reason} ×${n}`)
     .join('; ');
   const perOrder = (roles: string[]) => (paid > 0 ? msPerOrder(cpu, paid, roles).toFixed(1) : '–');
   const rows: (string | number)[][] = [
-    ['orders paid (of started)', `${paid} (${result.orders})`],
+    [
+      'orders paid, of started (not started: time limit)',
+      `${paid} of ${result.orders - result.notStarted} (${result.notStarted})`,
+    ],
     ['orders/s', formatRate(rate)],
     [
       'create → paid p50 / p90 / p99 / max',
@@ -190,11 +196,11 @@ function floorSections({ result, cpu, history }: FloorRun, closed: LifecycleRun 
   ];
   if (history && history.sampled > 0) {
     rows.push([
-      'history events, mean (min–max)',
-      `${formatCount(history.events.mean)} (${history.events.min}–${history.events.max})`,
+      `history events, mean (min–max) of ${history.sampled} (${history.closed} closed)`,
+      spread(history.events),
     ]);
   }
-  if (closed && closed.result.paid.length > 0) {
+  if (closed && closed.result.paid.length > 0 && paid > 0) {
     const lifecycleRate = ordersPerS(closed.result);
     rows.push([
       `the closed-loop lifecycle's orders/s ÷ the floor's`,
@@ -205,9 +211,10 @@ function floorSections({ result, cpu, history }: FloorRun, closed: LifecycleRun 
     `## Engine floor: ${result.orders} orders, the engine alone, closed loop (same clients as the lifecycle)`,
     'The same Temporal commands as a paid order (start, deadline timer, update, charge activity, local ' +
       'activity, status upsert) from one process holding its own worker and clients: no API, database, ' +
-      'payload codec or provider. What two cores carry of Temporal alone.',
+      `payload codec or provider. What the machine's ${os.cpus().length} cores carry of Temporal alone.`,
     markdownTable(['floor', 'value'], rows),
     ...(failures ? [`Failures: ${failures}`] : []),
+    ...(historyFailures ? [`Histories not read, floor: ${historyFailures}.`] : []),
   ];
 }
 
@@ -271,20 +278,26 @@ function formatCount(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
+const spread = (s: Spread) => `${formatCount(s.mean)} (${s.min}–${s.max})`;
+
+const historyJson = (history: HistoryStats | undefined) =>
+  history && {
+    ...history,
+    byType: Object.fromEntries(history.byType),
+    failures: Object.fromEntries(history.failures),
+  };
+
 export function floorJson({ result, cpu, history }: FloorRun) {
   return {
     orders: result.orders,
     paid: result.paid.length,
+    notStarted: result.notStarted,
     elapsedS: result.elapsedS,
     ordersPerSecond: result.paid.length / result.elapsedS,
     createToPaid: result.createToPaid,
     failures: result.failures,
     cpu,
-    history: history && {
-      ...history,
-      byType: Object.fromEntries(history.byType),
-      failures: Object.fromEntries(history.failures),
-    },
+    history: historyJson(history),
   };
 }
 
@@ -306,10 +319,6 @@ export function lifecycleJson(run: LifecycleRun) {
     pay: result.pay.summary(),
     failures: Object.fromEntries(result.failures),
     cpu: run.cpu,
-    history: history && {
-      ...history,
-      byType: Object.fromEntries(history.byType),
-      failures: Object.fromEntries(history.failures),
-    },
+    history: historyJson(history),
   };
 }

@@ -35,7 +35,7 @@ export interface BenchOptions {
   readDurationS: number;
   /** Rounds of baseline then read-only API load, when both phases run. */
   readRounds: number;
-  /** Unmeasured load before the baseline, read-only and first lifecycle phases, seconds. */
+  /** Unmeasured load before the baseline, read-only, first lifecycle and floor phases, seconds. */
   warmUpS: number;
   /** Per-request timeout of the load generator, seconds. */
   timeoutS: number;
@@ -100,7 +100,7 @@ const SETTINGS = {
     flag: 'warm-up',
     env: 'BENCH_WARMUP',
     default: '5',
-    help: 'unmeasured load before the baseline, read-only and first lifecycle phases, seconds',
+    help: 'unmeasured load before the baseline, read-only, first lifecycle and floor phases, seconds',
   },
   timeoutS: {
     flag: 'timeout',
