@@ -4,7 +4,7 @@ import { createDb, type Db } from './knex';
 import { loadConfig } from '../config';
 
 /** Works from the TypeScript sources and from the compiled `dist/` tree alike. */
-const migrationConfig: Knex.MigratorConfig = {
+export const migrationConfig: Knex.MigratorConfig = {
   directory: path.resolve(__dirname, '../../migrations'),
   loadExtensions: [path.extname(__filename)],
   tableName: 'knex_migrations',

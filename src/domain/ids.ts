@@ -1,6 +1,7 @@
 /**
  * Business identifiers (order, payment and customer IDs): one rule for the API and for uploads, so an
- * imported ID can always be used in a URL, and a workflow ID built from it stays readable.
+ * imported ID can always be used in a URL, and a workflow ID built from it stays readable. IDs are
+ * case-sensitive everywhere, as Temporal's workflow IDs are: MySQL compares them as bytes.
  */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 

@@ -90,6 +90,20 @@ describe('orders API on the real stack (dev server, worker, MariaDB)', () => {
       expect(conflict.body.detail).toMatch(/exists with a different body/);
     });
 
+    it('keeps order IDs that differ only in case apart, as Temporal does: two orders, two workflows', async () => {
+      const upper = `CASE-${randomUUID()}`.toUpperCase();
+      const lower = upper.toLowerCase();
+      const first = await call('POST', '/orders', { orderId: upper, amount: '10.00', currency: 'USD' });
+      const second = await call('POST', '/orders', { orderId: lower, amount: '20.00', currency: 'USD' });
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect((await call('GET', `/orders/${upper}`)).body).toMatchObject({ orderId: upper, amount: '10.00' });
+      expect((await call('GET', `/orders/${lower}`)).body).toMatchObject({ orderId: lower, amount: '20.00' });
+      for (const orderId of [upper, lower]) {
+        const description = await stack.env.client.workflow.getHandle(`order:${orderId}`).describe();
+        expect(description.status.name).toBe('RUNNING');
+      }
+    });
+
     it.each([
       [{ amount: '0.00', currency: 'USD' }, 422, 'must be greater than zero'],
       [{ amount: '-5.00', currency: 'USD' }, 422, 'amount'],

@@ -151,6 +151,21 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
     expect(lines.join('\n')).not.toContain('4242424242424241');
   });
 
+  it('imports order and payment IDs that differ only in case as different orders and payments', async () => {
+    const csv = [
+      HEADER,
+      'CASE-3101,10.00,USD,COMPLETED,2026-03-01T09:15:00Z,a@example.com,PAY-3101-A,10.00,COMPLETED,CARD,4242424242424242',
+      'case-3101,20.00,USD,COMPLETED,2026-03-01T09:15:00Z,b@example.com,pay-3101-a,20.00,COMPLETED,CARD,4242424242424242',
+    ].join('\n');
+    const view = await finished((await upload(csv, 'text/csv')).body.uploadId);
+    expect(view).toMatchObject({ status: 'COMPLETED', rowsImported: 2, rowsRejected: 0 });
+    expect(await orderRow('CASE-3101')).toMatchObject({ order_id: 'CASE-3101', order_amount: '10.0000' });
+    expect(await orderRow('case-3101')).toMatchObject({ order_id: 'case-3101', order_amount: '20.0000' });
+    expect((await paymentRows('case-3101')).map((row: { payment_id: string }) => row.payment_id)).toEqual([
+      'pay-3101-a',
+    ]);
+  });
+
   it.each([
     [
       'an XML DOCTYPE with entities',

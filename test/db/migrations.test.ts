@@ -1,4 +1,4 @@
-import { migrateLatest, migrateRollbackAll } from '../../src/db/migrate';
+import { migrateLatest, migrateRollbackAll, migrationConfig } from '../../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 describe('migrations on the real MariaDB', () => {
@@ -38,6 +38,52 @@ describe('migrations on the real MariaDB', () => {
     ])) as [{ Key_name: string }[]];
     expect(indexes[0].map((index) => index.Key_name)).toEqual(['payments_card_fingerprint_idx']);
     expect(await tables()).toEqual(expect.arrayContaining(['key_rotation_batches', 'upload_chunks']));
+  });
+
+  it('makes identifiers case-sensitive, keeping the rows written before and the payments foreign key', async () => {
+    await migrateRollbackAll(database.db);
+    // Up to the migration before it, as a database of the previous release stands.
+    for (;;) {
+      const [, pending] = (await database.db.migrate.list(migrationConfig)) as [unknown, { file: string }[]];
+      if (pending[0]!.file.startsWith('20261204000400_case_sensitive_ids')) break;
+      await database.db.migrate.up(migrationConfig);
+    }
+    const now = new Date('2026-11-22T10:00:00Z');
+    const order = (orderId: string, amount: string) => ({
+      order_id: orderId,
+      order_amount: amount,
+      currency: 'USD',
+      order_status: 'PENDING',
+      created_at: now,
+      updated_at: now,
+    });
+    const payment = (paymentId: string, orderId: string) => ({
+      payment_id: paymentId,
+      order_id: orderId,
+      payment_amount: '10.00',
+      payment_status: 'PENDING',
+      payment_method: 'CARD',
+      created_at: now,
+      updated_at: now,
+    });
+    await database.db('orders').insert(order('ORD-7', '10.00'));
+    await database.db('payments').insert(payment('PAY-7', 'ORD-7'));
+    await expect(database.db('orders').insert(order('ord-7', '20.00'))).rejects.toThrow(/Duplicate entry/);
+
+    await migrateLatest(database.db);
+    expect(await database.db('payments').where({ order_id: 'ORD-7' }).pluck('payment_id')).toEqual(['PAY-7']);
+    await database.db('orders').insert(order('ord-7', '20.00'));
+    await database.db('payments').insert(payment('pay-7', 'ord-7'));
+    expect(await database.db('orders').where({ order_id: 'ord-7' }).pluck('order_amount')).toEqual([
+      '20.0000',
+    ]);
+    expect(await database.db('payments').where({ order_id: 'ord-7' }).pluck('payment_id')).toEqual(['pay-7']);
+    await expect(database.db('payments').insert(payment('PAY-8', 'Ord-7'))).rejects.toThrow(
+      /foreign key constraint/i,
+    );
+    await database.db('orders').where({ order_id: 'ORD-7' }).delete();
+    expect(await database.db('payments').pluck('payment_id')).toEqual(['pay-7']);
+    await database.db('orders').delete();
   });
 
   describe('the schema guards money', () => {

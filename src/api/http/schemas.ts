@@ -14,7 +14,7 @@ const idSchema = () => z.string({ error: ID_RULE }).regex(ID_PATTERN, { error: I
 
 /** An order, payment, customer or upload ID (domain/ids.ts). */
 export const Id = idSchema().openapi('Id', {
-  description: `An ID: ${ID_RULE.replace(/^must be /, '')}`,
+  description: `An ID, case-sensitive: ${ID_RULE.replace(/^must be /, '')}`,
   examples: ['ord_3f2c9a', 'INV-2026-0042'],
 });
 export const idField = (description: string) => idSchema().openapi({ description });
