@@ -166,6 +166,24 @@ describe('bulk uploads on the real stack (dev server, worker, MariaDB)', () => {
     ]);
   });
 
+  it('rejects an order that uses the payment ID of an earlier order in the file, and imports the rest', async () => {
+    const csv = [
+      HEADER,
+      'ORD-3201,10.00,USD,COMPLETED,2026-03-01T09:15:00Z,a@example.com,PAY-3201,10.00,COMPLETED,CARD,4242424242424242',
+      'ORD-3202,20.00,USD,COMPLETED,2026-03-01T09:15:00Z,b@example.com,PAY-3201,20.00,COMPLETED,CARD,4242424242424242',
+    ].join('\n');
+    const view = await finished((await upload(csv, 'text/csv')).body.uploadId);
+    expect(view).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', rowsImported: 1, rowsRejected: 1 });
+    expect(await orderRow('ORD-3201')).toMatchObject({ order_amount: '10.0000' });
+    expect(await orderRow('ORD-3202')).toBeUndefined();
+    expect((await paymentRows('ORD-3201')).map((row: { payment_id: string }) => row.payment_id)).toEqual([
+      'PAY-3201',
+    ]);
+    expect(view.errors).toEqual([
+      expect.objectContaining({ line: 3, orderId: 'ORD-3202', field: 'payment_id' }),
+    ]);
+  });
+
   it.each([
     [
       'an XML DOCTYPE with entities',

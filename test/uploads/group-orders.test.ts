@@ -30,6 +30,25 @@ describe('groupRows', () => {
 });
 
 describe('validateRows', () => {
+  it('gives a payment ID to the first order that uses it, and rejects a later order using it, naming the line', () => {
+    const rows = [
+      paymentRow(2, { order_id: 'A', payment_id: 'PAY-7' }),
+      paymentRow(3, { order_id: 'B', payment_id: 'PAY-8' }),
+      paymentRow(4, { order_id: 'C', payment_id: 'PAY-9', payment_amount: '50.00' }),
+      paymentRow(5, { order_id: 'C', payment_id: 'PAY-7', payment_amount: '50.00' }),
+    ].reverse();
+    const result = validateRows(rows);
+    expect(result.orders.map((order) => order.orderId)).toEqual(['A', 'B']);
+    expect(result.errors).toEqual([
+      {
+        line: 5,
+        orderId: 'C',
+        field: 'payment_id',
+        reason: 'payment_id "PAY-7" is already used on line 2 (order "A")',
+      },
+    ]);
+  });
+
   it('returns valid orders by first line and every error by line', () => {
     const rows = [
       paymentRow(6, {

@@ -4,7 +4,7 @@
  * staged, then validate one bucket's rows at a time with `validateRows`. Pure and workflow-safe.
  */
 import { DomainError } from '../errors';
-import { compareRowErrors, type ImportOrder, type RawRow, type RowError } from './rows';
+import { compareRowErrors, quote, rowError, type ImportOrder, type RawRow, type RowError } from './rows';
 import { validateOrderRows } from './import-rows';
 
 export interface ValidatedRows {
@@ -30,21 +30,48 @@ export function groupRows(rows: Iterable<RawRow>): RawRow[][] {
   return [...groups.values()];
 }
 
-/** Groups the rows by order and validates each order; `rows` must hold all rows of its orders. */
+/**
+ * Groups the rows by order and validates each order; `rows` must hold all rows of its orders. A payment ID
+ * belongs to one order: of valid orders that use the same one, the first by line keeps it and the others are
+ * rejected, as an order of another chunk using it would be by the database.
+ */
 export function validateRows(rows: Iterable<RawRow>): ValidatedRows {
-  const orders: Array<{ line: number; order: ImportOrder }> = [];
+  const valid: Array<{ line: number; order: ImportOrder; rows: RawRow[] }> = [];
   const errors: RowError[] = [];
   for (const group of groupRows(rows)) {
     const result = validateOrderRows(group);
     if ('order' in result) {
       const line = group.reduce((first, row) => Math.min(first, row.line), Number.POSITIVE_INFINITY);
-      orders.push({ line, order: result.order });
+      valid.push({ line, order: result.order, rows: group });
     } else {
       errors.push(...result.errors);
     }
   }
+  const paymentOwners = new Map<string, { line: number; orderId: string }>();
+  const orders: ImportOrder[] = [];
+  for (const { order, rows: orderRows } of valid.sort((a, b) => a.line - b.line)) {
+    const payments = orderRows.filter((row) => row.fields.payment_id !== '');
+    const taken = payments.filter((row) => paymentOwners.has(row.fields.payment_id));
+    if (taken.length > 0) {
+      for (const row of taken) {
+        const owner = paymentOwners.get(row.fields.payment_id)!;
+        errors.push(
+          rowError(
+            row.line,
+            order.orderId,
+            'payment_id',
+            `payment_id ${quote(row.fields.payment_id)} is already used on line ${owner.line} (order ${quote(owner.orderId)})`,
+          ),
+        );
+      }
+      continue;
+    }
+    for (const row of payments)
+      paymentOwners.set(row.fields.payment_id, { line: row.line, orderId: order.orderId });
+    orders.push(order);
+  }
   errors.sort(compareRowErrors);
-  return { orders: orders.sort((a, b) => a.line - b.line).map(({ order }) => order), errors };
+  return { orders, errors };
 }
 
 /**
