@@ -171,7 +171,7 @@ export async function findPaymentByIdempotencyKey(
 
 /**
  * Every read of an order's payments lists them oldest first, ties by ID in code-unit order. The order is
- * set here, not by SQL, whose ORDER BY compares IDs by the column's case-insensitive collation.
+ * set here, not by SQL, so that the view does not depend on the columns' collation.
  */
 export const paymentsOldestFirst = (
   a: { created_at: Date; payment_id: string },

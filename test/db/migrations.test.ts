@@ -68,10 +68,14 @@ describe('migrations on the real MariaDB', () => {
     });
     await database.db('orders').insert(order('ORD-7', '10.00'));
     await database.db('payments').insert(payment('PAY-7', 'ORD-7'));
+    // Paid through a URL that spelled the order's ID in another case, which the old collation let through.
+    await database.db('payments').insert(payment('PAY-6', 'ord-7'));
     await expect(database.db('orders').insert(order('ord-7', '20.00'))).rejects.toThrow(/Duplicate entry/);
 
     await migrateLatest(database.db);
-    expect(await database.db('payments').where({ order_id: 'ORD-7' }).pluck('payment_id')).toEqual(['PAY-7']);
+    expect(
+      await database.db('payments').where({ order_id: 'ORD-7' }).orderBy('payment_id').pluck('payment_id'),
+    ).toEqual(['PAY-6', 'PAY-7']);
     await database.db('orders').insert(order('ord-7', '20.00'));
     await database.db('payments').insert(payment('pay-7', 'ord-7'));
     expect(await database.db('orders').where({ order_id: 'ord-7' }).pluck('order_amount')).toEqual([
@@ -83,7 +87,19 @@ describe('migrations on the real MariaDB', () => {
     );
     await database.db('orders').where({ order_id: 'ORD-7' }).delete();
     expect(await database.db('payments').pluck('payment_id')).toEqual(['pay-7']);
+
+    // Back down, two orders would be one key again: refused, with the schema left as it is.
+    await database.db('orders').insert(order('ORD-7', '10.00'));
+    await expect(database.db.migrate.down(migrationConfig)).rejects.toThrow(/IDs differing only in case/);
+    expect(await database.db('orders').where({ order_id: 'ORD-7' }).pluck('order_amount')).toEqual([
+      '10.0000',
+    ]);
+    await database.db('orders').where({ order_id: 'ord-7' }).delete();
+    await database.db.migrate.down(migrationConfig);
+    await expect(database.db('orders').insert(order('ORD-8', '10.00'))).resolves.toBeDefined();
+    await expect(database.db('orders').insert(order('ord-8', '10.00'))).rejects.toThrow(/Duplicate entry/);
     await database.db('orders').delete();
+    await migrateLatest(database.db);
   });
 
   describe('the schema guards money', () => {

@@ -207,7 +207,7 @@ export function createOrderService(deps: OrderServiceDeps) {
       const row = newCardPaymentRow(
         {
           paymentId,
-          orderId,
+          orderId: order.order_id,
           amount: command.amount,
           currency: order.currency,
           cardNumber: command.card.number,
