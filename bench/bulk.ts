@@ -7,8 +7,9 @@
  *             FieldCipher, multi-row INSERTs into a scratch table; no API, no Temporal
  *   floor     MariaDB alone writing what an upload writes (an order and a payment per row) into scratch copies
  *             of the real tables, from two connections, with ready-made values (bench/bulk/floor.ts)
- *   chunkFloor
- *             the same, in the key order an upload's chunks insert (by the order id's hash)
+ *   hashFloor
+ *             the same, with the rows in order of the order id's hash, as uploads chunked by hash (SLOT_RANGES,
+ *             src/db/uploads.ts) inserted them: what that key order costs MariaDB
  *   csv       POST /uploads of a generated CSV (--rows orders, one COMPLETED card payment each), timed to a final status
  *   xml       the same orders as XML (another id prefix, so they are imported, not matched), timed the same way
  *   exportBaseline
@@ -29,7 +30,7 @@ import { describeRun, ensureStack, healthStatus, type StackHandle } from './lib/
 import { formatRate, markdownTable } from './lib/stats';
 import { runBaseline, type BaselineResult } from './bulk/baseline';
 import { runExportBaseline, type ExportBaselineResult } from './bulk/export-baseline';
-import { chunkKeyOrder, FILE_ORDER, runFloor, type FloorResult } from './bulk/floor';
+import { hashKeyOrder, FILE_ORDER, runFloor, type FloorResult } from './bulk/floor';
 import { writeCsv, writeXml } from './bulk/data';
 import { timeExport, timeUpload, type ExportResult, type UploadResult } from './bulk/http';
 import { bulkUsage, parseBulkOptions, type BulkOptions } from './bulk/options';
@@ -57,7 +58,7 @@ interface Results {
   files: { csvBytes?: number; xmlBytes?: number; generateS?: number };
   baseline?: Measured<BaselineResult>;
   floor?: Measured<FloorResult>;
-  chunkFloor?: Measured<FloorResult>;
+  hashFloor?: Measured<FloorResult>;
   csv?: Measured<UploadResult>;
   xml?: Measured<UploadResult>;
   exportBaseline?: Measured<ExportBaselineResult>;
@@ -130,11 +131,11 @@ async function main(): Promise<void> {
     log(`floor: ${options.rows} orders and payments, MariaDB alone, INSERT × 1000 rows on 2 connections`);
     results.floor = await measure(() => runFloor(options.rows, runId, log, FILE_ORDER));
   }
-  if (options.phases.has('chunkFloor')) {
-    await quiet('chunkFloor');
-    log(`chunkFloor: the floor's rows in the key order of an upload's chunks`);
-    const order = chunkKeyOrder(options.rows);
-    results.chunkFloor = await measure(() => runFloor(options.rows, runId, log, order));
+  if (options.phases.has('hashFloor')) {
+    await quiet('hashFloor');
+    log(`hashFloor: the floor's rows in order of the order id's hash`);
+    const order = hashKeyOrder(options.rows);
+    results.hashFloor = await measure(() => runFloor(options.rows, runId, log, order));
   }
   const upload = async (label: 'csv' | 'xml', file: string, contentType: string) => {
     await quiet(`${label} upload`);
@@ -297,12 +298,12 @@ function report(results: Results): string {
       cores(baseline.cpu),
     ]);
   }
-  for (const floor of [results.floor, results.chunkFloor]) {
+  for (const floor of [results.floor, results.hashFloor]) {
     if (!floor) continue;
     const f = floor.result;
     const ratio = baseline ? f.elapsedS / baseline.result.elapsedS : NaN;
     rows.push([
-      `floor (MariaDB alone, ${f.connections} conns, INSERT only${f.keyOrder === 'chunks' ? ', in chunk key order' : ''})`,
+      `floor (MariaDB alone, ${f.connections} conns, INSERT only${f.keyOrder === 'hash' ? ', in hash key order' : ''})`,
       `${f.rows} orders + ${f.rows} payments`,
       seconds(f.elapsedS),
       formatRate(f.rows / f.elapsedS),
@@ -377,7 +378,7 @@ function cpuPerRowSections(results: Results): string[] {
   const phases: [string, Measured<unknown> | undefined, number | undefined][] = [
     ['baseline', results.baseline, results.baseline?.result.rows],
     ['floor', results.floor, results.floor?.result.rows],
-    ['chunkFloor', results.chunkFloor, results.chunkFloor?.result.rows],
+    ['hashFloor', results.hashFloor, results.hashFloor?.result.rows],
     ['csv', results.csv, results.csv?.result.final?.rowsImported],
     ['xml', results.xml, results.xml?.result.final?.rowsImported],
     ['exportBaseline', results.exportBaseline, results.exportBaseline?.result.rows],
@@ -492,7 +493,7 @@ function toJson(results: Results) {
     files: results.files,
     baseline: measured(results.baseline),
     floor: measured(results.floor),
-    chunkFloor: measured(results.chunkFloor),
+    hashFloor: measured(results.hashFloor),
     csv: measured(results.csv),
     xml: measured(results.xml),
     exportBaseline: measured(results.exportBaseline),

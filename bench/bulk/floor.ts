@@ -7,9 +7,9 @@
  * afterwards.
  *
  * Key order: `file` inserts the rows in the file's order (the ids' numeric order), so each INSERT's keys fall
- * in a few narrow ranges of the primary keys. `chunks` groups them by slot (the order id's hash,
- * src/db/uploads.ts) as an upload's chunks do, so each INSERT's keys are spread over the whole of each key,
- * as every chunk's are.
+ * in a few narrow ranges of the primary keys, as an upload's chunks (stretches of the file) do. `hash` groups
+ * them by slot (the order id's hash), as uploads chunked by hash did (SLOT_RANGES, src/db/uploads.ts), so each
+ * INSERT's keys are spread over the whole of each key.
  */
 import { createConnection, type Connection } from 'mysql2/promise';
 import { loadConfig } from '../../src/config';
@@ -23,19 +23,19 @@ const floorOrderId = (n: number) => `floor-${n}`;
 
 /** Which row of the file the floor inserts at each position. */
 export interface FloorOrder {
-  keyOrder: 'file' | 'chunks';
+  keyOrder: 'file' | 'hash';
   rowAt: (position: number) => number;
 }
 
 export const FILE_ORDER: FloorOrder = { keyOrder: 'file', rowAt: (position) => position };
 
 /** Rows grouped by slot, then in file order. Built before the phase is measured: it takes a second at 1M. */
-export function chunkKeyOrder(rows: number): FloorOrder {
+export function hashKeyOrder(rows: number): FloorOrder {
   const keys = new Float64Array(rows);
   for (let n = 0; n < rows; n++) keys[n] = orderBucket(floorOrderId(n), SLOTS) * rows + n;
   keys.sort();
   const order = Uint32Array.from(keys, (key) => key % rows);
-  return { keyOrder: 'chunks', rowAt: (position) => order[position]! };
+  return { keyOrder: 'hash', rowAt: (position) => order[position]! };
 }
 
 export interface FloorResult {
@@ -53,7 +53,7 @@ export async function runFloor(
 ): Promise<FloorResult> {
   const { databaseUrl } = loadConfig();
   const { keyOrder } = order;
-  const suffix = `${runId.replace(/[^a-z0-9]/gi, '')}${keyOrder === 'chunks' ? 'c' : ''}`;
+  const suffix = `${runId.replace(/[^a-z0-9]/gi, '')}${keyOrder === 'hash' ? 'h' : ''}`;
   const orders = `bench_floor_orders_${suffix}`;
   const payments = `bench_floor_payments_${suffix}`;
   const connect = () => createConnection({ uri: databaseUrl, timezone: 'Z' });

@@ -11,7 +11,7 @@ import {
 export const BULK_PHASES = [
   'baseline',
   'floor',
-  'chunkFloor',
+  'hashFloor',
   'csv',
   'xml',
   'exportBaseline',

@@ -15,9 +15,18 @@ import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow, type OrderRow, type P
 
 export type UploadFormat = 'csv' | 'xml';
 
+/**
+ * How an upload's rows are split into chunks. FILE_ORDER: each staged block belongs to one chunk, whose number
+ * is the block's `slot` (ChunkAssigner). SLOT_RANGES: uploads staged by earlier releases, whose rows are filed
+ * by their order id's hash into SLOTS slots, chunk n of N taking a range of them; it can go once no such upload
+ * is RUNNING.
+ */
+export type ChunkLayout = 'FILE_ORDER' | 'SLOT_RANGES';
+
 export interface UploadRow {
   upload_id: string;
   format: UploadFormat;
+  chunk_layout: ChunkLayout;
   upload_status: UploadStatus | 'RECEIVING';
   file_sha256: string | null;
   bytes: number;
@@ -50,8 +59,11 @@ const UPLOAD_ROWS_SLOT_INDEX = 'upload_rows_slot_idx';
 const UPLOAD_CHUNKS = 'upload_chunks';
 const UPLOAD_ERRORS = 'upload_errors';
 
-/** Rows are hashed by order id into this many slots; chunk n of N takes slots [n·S/N, (n+1)·S/N). */
+/** SLOT_RANGES: rows are hashed by order id into this many slots; chunk n of N takes slots [n·S/N, (n+1)·S/N). */
 export const SLOTS = 1 << 20;
+
+/** SLOT_RANGES: a block held the rows of one bin, SLOTS_PER_BIN consecutive slots. */
+export const SLOTS_PER_BIN = SLOTS / 1024;
 
 export const slotRange = (chunk: number, chunksTotal: number): [number, number] => [
   Math.floor((chunk * SLOTS) / chunksTotal),
@@ -70,27 +82,24 @@ export async function createUpload(db: Db, uploadId: string, format: UploadForma
   await db<UploadRow>(UPLOADS).insert({
     upload_id: uploadId,
     format,
+    chunk_layout: 'FILE_ORDER',
     upload_status: 'RECEIVING',
     started_at: now,
   });
 }
 
-/** A row as the API stages it: its place in the file and its order's slot. */
+/** A row as the API stages it: its place in the file and its chunk. */
 export interface StagedRow {
   row: RawRow;
   rowNo: number;
-  slot: number;
+  chunk: number;
 }
 
 /**
- * Rows are staged in blocks, not one by one: the rows of one bin (SLOTS_PER_BIN consecutive slots) from one
- * stretch of the file, sealed together as one value. A chunk reads the blocks of the bins its slot range
- * touches and keeps the rows in its range. One seal and one record per block instead of per row.
- */
-export const SLOTS_PER_BIN = SLOTS / 1024;
-/**
- * A block is closed at about this many characters of JSON (a longer row stands alone), so a key-rotation batch
- * of blocks stays a few tens of megabytes.
+ * Rows are staged in blocks, not one by one: rows of one chunk from one stretch of the file, sealed together as
+ * one value, so a chunk reads its own blocks. One seal and one record per block instead of per row. A block is
+ * closed at about this many characters of JSON (a longer row stands alone), so a key-rotation batch of blocks
+ * stays a few tens of megabytes.
  */
 const BLOCK_CHARS = 64 * 1024;
 /** Blocks per INSERT: a few megabytes, below MariaDB's packet limit. */
@@ -98,13 +107,13 @@ const BLOCKS_PER_INSERT = 32;
 
 const STAGED_COLUMNS = ['upload_id', 'row_no', 'line', 'slot', 'fields_enc'] as const;
 
-/** What a block seals: its rows as `[rowNo, slot, row]`, in file order, deflated. */
+/** What a block seals: its rows as `[rowNo, chunk, row]` (SLOT_RANGES: `[rowNo, slot, row]`), in file order, deflated. */
 export function blockPlaintext(rows: readonly StagedRow[]): string {
   return blockText(rows.map(stagedRowJson));
 }
 
 /** One staged row as its block holds it. */
-export const stagedRowJson = ({ rowNo, slot, row }: StagedRow) => JSON.stringify([rowNo, slot, row]);
+export const stagedRowJson = ({ rowNo, chunk, row }: StagedRow) => JSON.stringify([rowNo, chunk, row]);
 
 /**
  * A block's JSON is deflated before it is sealed: its rows repeat the same keys and shapes, so MariaDB writes,
@@ -119,12 +128,12 @@ const blockJson = (plaintext: string) =>
     : plaintext;
 
 /**
- * Stages an upload's rows as blocks. `add` files each row under its bin as it arrives; `flush` deflates, seals
+ * Stages an upload's rows as blocks. `add` files each row under its chunk as it arrives; `flush` deflates, seals
  * and writes the blocks held so far, numbering them on from the last flush. A block record's `row_no` is its
- * block number, `slot` its bin's first slot, `line` its first row's line.
+ * block number, `slot` its chunk, `line` its first row's line.
  */
 export class BlockStager {
-  private bins = new Map<number, { json: string[]; chars: number; line: number }[]>();
+  private chunks = new Map<number, { json: string[]; chars: number; line: number }[]>();
   private nextBlock = 0;
   /** Rows held since the last flush. */
   held = 0;
@@ -135,13 +144,12 @@ export class BlockStager {
     private readonly uploadId: string,
   ) {}
 
-  /** Files a row under its bin: its slot, its line in the file and its `stagedRowJson`. */
-  add(slot: number, line: number, json: string): void {
-    const bin = Math.floor(slot / SLOTS_PER_BIN);
-    let blocks = this.bins.get(bin);
+  /** Files a row under its chunk, with its line in the file and its `stagedRowJson`. */
+  add(chunk: number, line: number, json: string): void {
+    let blocks = this.chunks.get(chunk);
     if (!blocks) {
       blocks = [];
-      this.bins.set(bin, blocks);
+      this.chunks.set(chunk, blocks);
     }
     let block = blocks[blocks.length - 1];
     if (!block || block.chars + json.length > BLOCK_CHARS) {
@@ -155,14 +163,14 @@ export class BlockStager {
 
   async flush(): Promise<void> {
     const records: unknown[][] = [];
-    for (const [bin, blocks] of this.bins) {
+    for (const [chunk, blocks] of this.chunks) {
       for (const block of blocks) {
         const blockNo = this.nextBlock++;
         const sealed = this.cipher.encrypt(blockText(block.json), stagedLocation(this.uploadId, blockNo));
-        records.push([this.uploadId, blockNo, block.line, bin * SLOTS_PER_BIN, sealed]);
+        records.push([this.uploadId, blockNo, block.line, chunk, sealed]);
       }
     }
-    this.bins = new Map();
+    this.chunks = new Map();
     this.held = 0;
     for (const batch of chunked(records, BLOCKS_PER_INSERT)) {
       await insertValues(this.db, UPLOAD_ROWS, STAGED_COLUMNS, batch);
@@ -170,10 +178,48 @@ export class BlockStager {
   }
 }
 
+/** The staged rows of one chunk of an upload, in file order, unsealed. */
+export async function stagedRowsOfChunk(
+  db: Db,
+  cipher: FieldCipher,
+  upload: Pick<UploadRow, 'upload_id' | 'chunk_layout' | 'chunks_total'>,
+  chunk: number,
+): Promise<RawRow[]> {
+  if (upload.chunk_layout === 'SLOT_RANGES') {
+    return stagedRowsInSlots(db, cipher, upload.upload_id, slotRange(chunk, upload.chunks_total));
+  }
+  const [records] = (await db.raw(
+    'SELECT row_no, fields_enc FROM ?? FORCE INDEX (??) WHERE upload_id = ? AND slot = ?',
+    [UPLOAD_ROWS, UPLOAD_ROWS_SLOT_INDEX, upload.upload_id, chunk],
+  )) as [Pick<StagedRecord, 'row_no' | 'fields_enc'>[]];
+  const rows: [number, RawRow][] = [];
+  for (const record of records) {
+    for (const [rowNo, , row] of unsealBlock(cipher, upload.upload_id, record) as [
+      number,
+      number,
+      RawRow,
+    ][]) {
+      rows.push([rowNo, row]);
+    }
+  }
+  return inFileOrder(rows);
+}
+
+const unsealBlock = (
+  cipher: FieldCipher,
+  uploadId: string,
+  record: Pick<StagedRecord, 'row_no' | 'fields_enc'>,
+) =>
+  JSON.parse(
+    blockJson(cipher.decrypt(record.fields_enc, stagedLocation(uploadId, record.row_no))),
+  ) as unknown;
+
+const inFileOrder = (rows: [number, RawRow][]) => rows.sort((a, b) => a[0] - b[0]).map(([, row]) => row);
+
 /**
- * The staged rows of one chunk, in file order, unsealed: the blocks of the bins its slot range touches,
- * through the slot index (forced: MariaDB would rather scan the primary key, every block of the upload).
- * A record staged one row per record by an earlier version (a JSON object of fields) is read as one row.
+ * SLOT_RANGES: the staged rows of a slot range, in file order, unsealed: the blocks of the bins the range
+ * touches, through the slot index (forced: MariaDB would rather scan the primary key, every block of the
+ * upload). A record staged one row per record by an earlier version (a JSON object of fields) is one row.
  */
 export async function stagedRowsInSlots(
   db: Db,
@@ -194,9 +240,7 @@ export async function stagedRowsInSlots(
   )) as [Omit<StagedRecord, 'upload_id'>[]];
   const rows: [number, RawRow][] = [];
   for (const record of records) {
-    const value = JSON.parse(
-      blockJson(cipher.decrypt(record.fields_enc, stagedLocation(uploadId, record.row_no))),
-    ) as [number, number, RawRow][] | RawRow['fields'];
+    const value = unsealBlock(cipher, uploadId, record) as [number, number, RawRow][] | RawRow['fields'];
     if (!Array.isArray(value)) {
       if (record.slot >= fromSlot) rows.push([record.row_no, legacyRow(record, value)]);
       continue;
@@ -205,7 +249,7 @@ export async function stagedRowsInSlots(
       if (slot >= fromSlot && slot < toSlot) rows.push([rowNo, row]);
     }
   }
-  return rows.sort((a, b) => a[0] - b[0]).map(([, row]) => row);
+  return inFileOrder(rows);
 }
 
 function legacyRow(record: Omit<StagedRecord, 'upload_id'>, fields: RawRow['fields']): RawRow {

@@ -12,6 +12,16 @@ describe('migrations on the real MariaDB', () => {
     await database?.drop();
   });
 
+  /** Rolls back everything, then migrates up to the named migration, as a database of the release before it stands. */
+  const upToBefore = async (prefix: string): Promise<string> => {
+    await migrateRollbackAll(database.db);
+    for (;;) {
+      const [, pending] = (await database.db.migrate.list(migrationConfig)) as [unknown, { file: string }[]];
+      if (pending[0]!.file.startsWith(prefix)) return pending[0]!.file;
+      await database.db.migrate.up(migrationConfig);
+    }
+  };
+
   const tables = async () =>
     (await database
       .db('information_schema.tables')
@@ -41,13 +51,7 @@ describe('migrations on the real MariaDB', () => {
   });
 
   it('makes identifiers case-sensitive, keeping the rows written before and the payments foreign key', async () => {
-    await migrateRollbackAll(database.db);
-    // Up to the migration before it, as a database of the previous release stands.
-    for (;;) {
-      const [, pending] = (await database.db.migrate.list(migrationConfig)) as [unknown, { file: string }[]];
-      if (pending[0]!.file.startsWith('20261204000400_case_sensitive_ids')) break;
-      await database.db.migrate.up(migrationConfig);
-    }
+    const caseSensitiveIds = await upToBefore('20261204000400_case_sensitive_ids');
     const now = new Date('2026-11-22T10:00:00Z');
     const order = (orderId: string, amount: string) => ({
       order_id: orderId,
@@ -90,16 +94,36 @@ describe('migrations on the real MariaDB', () => {
 
     // Back down, two orders would be one key again: refused, with the schema left as it is.
     await database.db('orders').insert(order('ORD-7', '10.00'));
-    await expect(database.db.migrate.down(migrationConfig)).rejects.toThrow(/IDs differing only in case/);
+    const downCaseSensitiveIds = () =>
+      database.db.migrate.down({ ...migrationConfig, name: caseSensitiveIds });
+    await expect(downCaseSensitiveIds()).rejects.toThrow(/IDs differing only in case/);
     expect(await database.db('orders').where({ order_id: 'ORD-7' }).pluck('order_amount')).toEqual([
       '10.0000',
     ]);
     await database.db('orders').where({ order_id: 'ord-7' }).delete();
-    await database.db.migrate.down(migrationConfig);
+    await downCaseSensitiveIds();
     await expect(database.db('orders').insert(order('ORD-8', '10.00'))).resolves.toBeDefined();
     await expect(database.db('orders').insert(order('ord-8', '10.00'))).rejects.toThrow(/Duplicate entry/);
     await database.db('orders').delete();
     await migrateLatest(database.db);
+  });
+
+  it('keeps uploads staged before the chunk layout on SLOT_RANGES, which an earlier API also gets by default', async () => {
+    await upToBefore('20261204000500_upload_chunk_layout');
+    const upload = (uploadId: string) => ({
+      upload_id: uploadId,
+      format: 'csv',
+      upload_status: 'RUNNING',
+      started_at: new Date('2026-12-04T10:00:00Z'),
+    });
+    await database.db('uploads').insert(upload('before'));
+    await migrateLatest(database.db);
+    await database.db('uploads').insert(upload('earlier-api'));
+    expect(await database.db('uploads').orderBy('upload_id').select('upload_id', 'chunk_layout')).toEqual([
+      { upload_id: 'before', chunk_layout: 'SLOT_RANGES' },
+      { upload_id: 'earlier-api', chunk_layout: 'SLOT_RANGES' },
+    ]);
+    await database.db('uploads').delete();
   });
 
   describe('the schema guards money', () => {

@@ -8,13 +8,7 @@ import { parseKeyRing } from '../../src/crypto/key-ring';
 import { readSealedBatch, sealedLocation } from '../../src/db/encrypted-columns';
 import type { Db } from '../../src/db/knex';
 import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow } from '../../src/db/orders';
-import {
-  BlockStager,
-  SLOTS_PER_BIN,
-  blockPlaintext,
-  createUpload,
-  stagedRowJson,
-} from '../../src/db/uploads';
+import { BlockStager, blockPlaintext, createUpload, stagedRowJson } from '../../src/db/uploads';
 import { emptyFields } from '../../src/domain/uploads/rows';
 import { ENCRYPTED_COLUMNS, type EncryptedColumn } from '../../src/workflows/keys/messages';
 
@@ -73,17 +67,17 @@ export async function seedEncryptedRows(
 
   const uploadId = `${options.prefix}-upload`;
   await createUpload(db, uploadId, 'csv', now);
-  // One row per bin, so each staged row is a block of its own.
+  // One row per chunk, so each staged row is a block of its own.
   const rows = Array.from({ length: options.staged }, (_, rowNo) => ({
     row: {
       line: rowNo + 2,
       fields: { ...emptyFields(), order_id: `U-${rowNo}`, card_number: '4242424242424242' },
     },
     rowNo,
-    slot: rowNo * SLOTS_PER_BIN,
+    chunk: rowNo,
   }));
   const stager = new BlockStager(db, cipher, uploadId);
-  for (const row of rows) stager.add(row.slot, row.row.line, stagedRowJson(row));
+  for (const row of rows) stager.add(row.chunk, row.row.line, stagedRowJson(row));
   await stager.flush();
   for (const row of rows) {
     expected['upload_rows.fields_enc'].set(`${uploadId}/${row.rowNo}`, blockPlaintext([row]));

@@ -6,13 +6,17 @@ import {
   BlockStager,
   committedProgress,
   createUpload,
+  markStaged,
   removeStagedRows,
+  SLOTS,
+  SLOTS_PER_BIN,
   slotRange,
   stagedLocation,
   stagedRowsInSlots,
   stagedRowJson,
   UPLOAD_ROWS,
 } from '../../src/db/uploads';
+import { orderBucket } from '../../src/domain/uploads/group-orders';
 import { emptyFields, type RawRow } from '../../src/domain/uploads/rows';
 import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
 import type { ChunkCounts, ChunkWorkflowInput } from '../../src/workflows/uploads/messages';
@@ -97,13 +101,7 @@ describe('importChunk and the committed progress of an upload', () => {
     expect(first.rowsImported).toBeGreaterThan(0);
     const before = await tableCounts();
     // Without its staged rows, redoing the work would count nothing: the answer comes from the record.
-    const [fromSlot, toSlot] = slotRange(2, ORDERS / CHUNK_ROWS);
-    await database
-      .db(UPLOAD_ROWS)
-      .where({ upload_id: uploadId })
-      .andWhere('slot', '>=', fromSlot)
-      .andWhere('slot', '<', toSlot)
-      .delete();
+    await database.db(UPLOAD_ROWS).where({ upload_id: uploadId, slot: 2 }).delete();
 
     expect(await importChunk({ uploadId, chunk: 2 })).toEqual(first);
     expect(await tableCounts()).toEqual(before);
@@ -186,8 +184,11 @@ describe('importChunk and the committed progress of an upload', () => {
   });
 });
 
-/** Staged blocks on MariaDB: a chunk's slot range gets exactly its rows, whichever blocks hold them. */
-describe('stagedRowsInSlots over staged blocks', () => {
+/**
+ * Uploads staged by an earlier release (SLOT_RANGES) on MariaDB: a chunk's slot range gets exactly its rows,
+ * whichever blocks hold them.
+ */
+describe('stagedRowsInSlots over blocks staged by order-id hash', () => {
   let database: TestDatabase;
   const cipher = testCipher();
   const uploadId = 'blocks';
@@ -196,6 +197,8 @@ describe('stagedRowsInSlots over staged blocks', () => {
     fields: { ...emptyFields(), order_id: orderId, card_number: '4242424242424242' },
   });
   const ids = (rows: RawRow[]) => rows.map((r) => r.fields.order_id);
+  /** What an earlier release put in a block record's slot: its bin's first slot. */
+  const binOf = (slot: number) => Math.floor(slot / SLOTS_PER_BIN) * SLOTS_PER_BIN;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -204,7 +207,12 @@ describe('stagedRowsInSlots over staged blocks', () => {
     // Slots 5, 700 and 1023 share the first bin, 1024 and 1500 the second; two flushes give two blocks each.
     const slots = [700, 1500, 5, 1023, 1024, 701, 1501];
     for (const [rowNo, slot] of slots.entries()) {
-      stager.add(slot, rowNo + 2, stagedRowJson({ row: row(rowNo + 2, `S-${slot}`), rowNo, slot }));
+      // The JSON of such a block holds each row's slot where this release's holds its chunk.
+      stager.add(
+        binOf(slot),
+        rowNo + 2,
+        stagedRowJson({ row: row(rowNo + 2, `S-${slot}`), rowNo, chunk: slot }),
+      );
       if (rowNo === 3) await stager.flush();
     }
     await stager.flush();
@@ -268,7 +276,7 @@ describe('stagedRowsInSlots over staged blocks', () => {
       fields: { ...row(rowNo + 2, `L-${rowNo}`).fields, customer_email: 'x'.repeat(30_000) },
     });
     for (let rowNo = 0; rowNo < 5; rowNo++) {
-      stager.add(10 + rowNo, rowNo + 2, stagedRowJson({ row: long(rowNo), rowNo, slot: 10 + rowNo }));
+      stager.add(binOf(10 + rowNo), rowNo + 2, stagedRowJson({ row: long(rowNo), rowNo, chunk: 10 + rowNo }));
     }
     await stager.flush();
     const records = await database.db(UPLOAD_ROWS).where({ upload_id: longUpload }).count({ n: '*' }).first();
@@ -282,5 +290,137 @@ describe('stagedRowsInSlots over staged blocks', () => {
     const stored = (await database.db(UPLOAD_ROWS).pluck('fields_enc')) as string[];
     expect(stored).toHaveLength(6);
     expect(stored.join('\n')).not.toContain('4242424242424242');
+  });
+});
+
+/** The chunk import of each layout, on MariaDB: every order whole in exactly one chunk. */
+describe('importChunk by chunk layout', () => {
+  let database: TestDatabase;
+  const cipher = testCipher();
+  const activities = () =>
+    createUploadActivities({ db: database.db, cipher, fingerprinter: testFingerprinter() });
+  const importChunk = (input: ChunkWorkflowInput) =>
+    new MockActivityEnvironment().run<[ChunkWorkflowInput], ChunkCounts, UploadActivities['importChunk']>(
+      (chunk) => activities().importChunk(chunk),
+      input,
+    );
+  const csvLine = (orderId: string, paymentId: string, amount: string, total = '20.00') =>
+    `${orderId},${total},USD,COMPLETED,2026-03-01T09:15:00Z,,${paymentId},${amount},COMPLETED,CARD,4242424242424242`;
+  const paymentsOf = async (orderId: string) =>
+    (await database
+      .db('payments')
+      .where({ order_id: orderId })
+      .orderBy('payment_id')
+      .pluck('payment_id')) as string[];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('FILE_ORDER: stages each chunk as a stretch of the file, and an order split across the file in its first chunk', async () => {
+    // SPLIT's second payment is the file's last row, three chunks after its first.
+    const lines = [
+      csvLine('SPLIT', 'SPLIT-P1', '10.00'),
+      csvLine('F-1', 'F-1-P', '20.00'),
+      csvLine('F-2', 'F-2-P', '20.00'),
+      csvLine('F-3', 'F-3-P', '20.00'),
+      csvLine('F-4', 'F-4-P', '20.00'),
+      csvLine('F-5', 'F-5-P', '20.00'),
+      csvLine('SPLIT', 'SPLIT-P2', '10.00'),
+    ];
+    const staged = await stageUpload(
+      { db: database.db, cipher, now: () => new Date() },
+      {
+        format: 'csv',
+        body: Readable.from([Buffer.from([CSV_HEADER, ...lines].join('\n'))]),
+        maxBytes: 1 << 20,
+        chunkRows: 2,
+      },
+    );
+    expect(staged.chunksTotal).toBe(3);
+    const upload = await database.db('uploads').where({ upload_id: staged.uploadId }).first();
+    expect(upload.chunk_layout).toBe('FILE_ORDER');
+    expect(
+      await database
+        .db(UPLOAD_ROWS)
+        .where({ upload_id: staged.uploadId })
+        .orderBy('slot')
+        .distinct()
+        .pluck('slot'),
+    ).toEqual([0, 1, 2]);
+
+    const first = await importChunk({ uploadId: staged.uploadId, chunk: 0 });
+    expect(first).toEqual({ rowsImported: 3, rowsRejected: 0 });
+    expect(await paymentsOf('SPLIT')).toEqual(['SPLIT-P1', 'SPLIT-P2']);
+    expect(
+      await database.db('orders').where({ order_id: 'SPLIT' }).first('order_status', 'amount_paid'),
+    ).toEqual({
+      order_status: 'COMPLETED',
+      amount_paid: '20.0000',
+    });
+    expect(await importChunk({ uploadId: staged.uploadId, chunk: 1 })).toEqual({
+      rowsImported: 2,
+      rowsRejected: 0,
+    });
+    expect(await importChunk({ uploadId: staged.uploadId, chunk: 2 })).toEqual({
+      rowsImported: 2,
+      rowsRejected: 0,
+    });
+    expect(await paymentsOf('F-5')).toEqual(['F-5-P']);
+  });
+
+  it('SLOT_RANGES: imports an upload an earlier release staged by order-id hash, each order in its range', async () => {
+    const uploadId = 'slot-ranges';
+    const orderIds = Array.from({ length: 12 }, (_, i) => `H-${i * 7919}-${String.fromCharCode(65 + i)}`);
+    await createUpload(database.db, uploadId, 'csv', new Date());
+    await database.db('uploads').where({ upload_id: uploadId }).update({ chunk_layout: 'SLOT_RANGES' });
+    const stager = new BlockStager(database.db, cipher, uploadId);
+    for (const [rowNo, orderId] of orderIds.entries()) {
+      const slot = orderBucket(orderId, SLOTS);
+      const row: RawRow = {
+        line: rowNo + 2,
+        fields: {
+          ...emptyFields(),
+          order_id: orderId,
+          order_amount: '20.00',
+          currency: 'USD',
+          order_status: 'COMPLETED',
+          created_at: '2026-03-01T09:15:00Z',
+          payment_id: `${orderId}-P`,
+          payment_amount: '20.00',
+          payment_status: 'COMPLETED',
+          payment_method: 'CARD',
+          card_number: '4242424242424242',
+        },
+      };
+      stager.add(
+        Math.floor(slot / SLOTS_PER_BIN) * SLOTS_PER_BIN,
+        row.line,
+        stagedRowJson({ row, rowNo, chunk: slot }),
+      );
+    }
+    await stager.flush();
+    await markStaged(database.db, uploadId, {
+      bytes: 1,
+      sha256: 'slot-ranges',
+      rowsTotal: 12,
+      chunksTotal: 3,
+    });
+
+    const counts = [];
+    for (let chunk = 0; chunk < 3; chunk++) counts.push(await importChunk({ uploadId, chunk }));
+    // Each chunk imports the orders whose slot is in its range, as the earlier release planned them.
+    const inRange = (chunk: number) =>
+      orderIds.filter((orderId) => {
+        const [from, to] = slotRange(chunk, 3);
+        const slot = orderBucket(orderId, SLOTS);
+        return slot >= from && slot < to;
+      }).length;
+    expect(counts).toEqual([0, 1, 2].map((chunk) => ({ rowsImported: inRange(chunk), rowsRejected: 0 })));
+    for (const orderId of orderIds) expect(await paymentsOf(orderId)).toEqual([`${orderId}-P`]);
   });
 });

@@ -12,9 +12,8 @@ import {
   recordChunk,
   recordRowErrors,
   removeStagedRows,
-  slotRange,
   sortAgainstExisting,
-  stagedRowsInSlots,
+  stagedRowsOfChunk,
 } from '../../db/uploads';
 import type { ImportOrder, RawRow, RowError } from '../../domain/uploads/rows';
 import { validateRows } from '../../domain/uploads/group-orders';
@@ -51,7 +50,7 @@ export function createUploadActivities({
     },
 
     /**
-     * One chunk in one transaction: all rows of its orders (a slot range), validated together, then written
+     * One chunk in one transaction: all rows of its orders, validated together, then written
      * with the errors and the chunk's counts. Running it again answers the recorded counts and does nothing.
      * Of two attempts at once (after a heartbeat timeout) the later fails on a duplicate key, rolls back, and
      * its retry finds the record.
@@ -60,7 +59,7 @@ export function createUploadActivities({
       const committed = await findChunk(db, uploadId, chunk);
       if (committed) return committed;
       const upload = await requireUpload(uploadId);
-      const rows = await stagedRowsInSlots(db, cipher, uploadId, slotRange(chunk, upload.chunks_total));
+      const rows = await stagedRowsOfChunk(db, cipher, upload, chunk);
       heartbeat();
       const validated = validateRows(rows);
       heartbeat();

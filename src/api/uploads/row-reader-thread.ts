@@ -1,6 +1,6 @@
 /**
- * An upload's rows read on a thread of its own: the bytes go in, and each row comes back as its order's slot,
- * its line and its staged JSON (`stagedRowJson`), so the main thread only files, seals and writes them
+ * An upload's rows read on a thread of its own: the bytes go in, and each row comes back as its chunk
+ * (ChunkAssigner), its line and its staged JSON (`stagedRowJson`), so the main thread only files, seals and writes them
  * (BlockStager). Parsing is most of staging's CPU (XML twice CSV's), and while the file arrives the worker
  * process has nothing to import yet, so the second core reads while the first stages.
  *
@@ -10,10 +10,9 @@
  * as it is.
  */
 import { parentPort } from 'node:worker_threads';
-import { SLOTS, stagedRowJson, type UploadFormat } from '../../db/uploads';
+import { stagedRowJson, type UploadFormat } from '../../db/uploads';
 import { DomainError } from '../../domain/errors';
-import { orderBucket } from '../../domain/uploads/group-orders';
-import { readableOrderId, type RawRow } from '../../domain/uploads/rows';
+import { ChunkAssigner } from '../../domain/uploads/chunks';
 import { readCsvRows } from './csv-rows';
 import { moduleThreadData, startModuleThread } from '../../threads/module-thread';
 import { readXmlRows } from './xml-rows';
@@ -24,9 +23,9 @@ const CHUNKS_IN_FLIGHT = 4;
 /** Rows per message: a message per row would cost more than the row. */
 const ROWS_PER_BATCH = 512;
 
-/** Rows in file order: the i-th row's slot, line and staged JSON. */
+/** Rows in file order: the i-th row's chunk, line and staged JSON. */
 export interface ReadRows {
-  slots: number[];
+  chunks: number[];
   lines: number[];
   json: string[];
 }
@@ -39,8 +38,9 @@ type FromThread =
 export async function* readRowsOnThread(
   format: UploadFormat,
   body: AsyncIterable<Uint8Array>,
+  chunkRows: number,
 ): AsyncGenerator<ReadRows> {
-  const thread = startModuleThread(__filename, THREAD_ROLE, { format });
+  const thread = startModuleThread(__filename, THREAD_ROLE, { format, chunkRows } satisfies ThreadData);
   const inbox: (FromThread | { failed: unknown })[] = [];
   let wakeReader: (() => void) | undefined;
   const deliver = (message: FromThread | { failed: unknown }) => {
@@ -100,13 +100,12 @@ export async function* readRowsOnThread(
   }
 }
 
-/** Rows of one order share a slot; a row whose order id is unreadable stands alone (it is rejected anyway). */
-export function slotOf(row: RawRow): number {
-  const orderId = readableOrderId(row.fields.order_id);
-  return orderBucket(orderId ?? `line:${row.orderLine ?? row.line}`, SLOTS);
+interface ThreadData {
+  format: UploadFormat;
+  chunkRows: number;
 }
 
-async function serveReading(format: UploadFormat): Promise<void> {
+async function serveReading({ format, chunkRows }: ThreadData): Promise<void> {
   const port = parentPort!;
   const arrived: Uint8Array[] = [];
   let ended = false;
@@ -117,11 +116,11 @@ async function serveReading(format: UploadFormat): Promise<void> {
     wake?.();
   });
 
-  let batch: ReadRows = { slots: [], lines: [], json: [] };
+  let batch: ReadRows = { chunks: [], lines: [], json: [] };
   const send = () => {
     if (batch.json.length === 0) return;
     port.postMessage({ rows: batch } satisfies FromThread);
-    batch = { slots: [], lines: [], json: [] };
+    batch = { chunks: [], lines: [], json: [] };
   };
   async function* bytes(): AsyncGenerator<Uint8Array> {
     for (;;) {
@@ -141,12 +140,13 @@ async function serveReading(format: UploadFormat): Promise<void> {
 
   try {
     let rowNo = 0;
+    const chunks = new ChunkAssigner(chunkRows);
     const rows = format === 'csv' ? readCsvRows(bytes()) : readXmlRows(bytes());
     for await (const row of rows) {
-      const slot = slotOf(row);
-      batch.slots.push(slot);
+      const chunk = chunks.chunkOf(row);
+      batch.chunks.push(chunk);
       batch.lines.push(row.line);
-      batch.json.push(stagedRowJson({ row, rowNo: rowNo++, slot }));
+      batch.json.push(stagedRowJson({ row, rowNo: rowNo++, chunk }));
       if (batch.json.length === ROWS_PER_BATCH) send();
     }
     send();
@@ -160,5 +160,5 @@ async function serveReading(format: UploadFormat): Promise<void> {
   }
 }
 
-const threadData = moduleThreadData<{ format: UploadFormat }>(THREAD_ROLE);
-if (threadData) void serveReading(threadData.format);
+const threadData = moduleThreadData<ThreadData>(THREAD_ROLE);
+if (threadData) void serveReading(threadData);

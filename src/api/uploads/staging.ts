@@ -12,7 +12,7 @@ import {
 import { Problem } from '../http/problem';
 import { readRowsOnThread } from './row-reader-thread';
 
-/** Rows sealed and written at a time: about 32 rows per block, and a few megabytes held. */
+/** Rows sealed and written at a time: a few megabytes held. */
 const STAGE_BATCH = 32 * 1024;
 
 export interface StagedUpload {
@@ -24,8 +24,8 @@ export interface StagedUpload {
 
 /**
  * Streams a file into MySQL as it arrives (never the whole file in memory): rows parsed on a thread
- * (row-reader-thread.ts), each with its order's slot, deflated and sealed in blocks (BlockStager), a batch at
- * a time. A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
+ * (row-reader-thread.ts), each with its chunk, deflated and sealed in blocks (BlockStager), a batch at a time.
+ * A file-level fault (encoding, XML DOCTYPE, size) removes what was staged.
  */
 export async function stageUpload(
   deps: { db: Db; cipher: FieldCipher; now: () => Date },
@@ -52,12 +52,17 @@ export async function stageUpload(
   }
 
   let rowNo = 0;
+  let chunksTotal = 0;
   // One batch is written while the next is parsed, so MySQL and the parser work at the same time.
   let writing: Promise<void> = Promise.resolve();
   try {
     const stager = new BlockStager(db, cipher, uploadId);
-    for await (const rows of readRowsOnThread(input.format, metered())) {
-      for (let i = 0; i < rows.json.length; i++) stager.add(rows.slots[i]!, rows.lines[i]!, rows.json[i]!);
+    for await (const rows of readRowsOnThread(input.format, metered(), input.chunkRows)) {
+      for (let i = 0; i < rows.json.length; i++) {
+        const chunk = rows.chunks[i]!;
+        stager.add(chunk, rows.lines[i]!, rows.json[i]!);
+        if (chunk >= chunksTotal) chunksTotal = chunk + 1;
+      }
       rowNo += rows.json.length;
       if (stager.held >= STAGE_BATCH) {
         await writing;
@@ -80,7 +85,6 @@ export async function stageUpload(
     await deleteUpload(db, uploadId);
     return { uploadId: earlier.upload_id, duplicate: true, chunksTotal: earlier.chunks_total };
   }
-  const chunksTotal = Math.ceil(rowNo / input.chunkRows);
   try {
     await markStaged(db, uploadId, { bytes, sha256, rowsTotal: rowNo, chunksTotal });
   } catch (error) {

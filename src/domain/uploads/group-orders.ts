@@ -1,7 +1,7 @@
 /**
  * Grouping rows into orders. An order's CSV rows may be anywhere in the file, so a chunk of work must
- * hold every row of each of its orders: tag each row with `orderBucket(row.fields.order_id, n)` as it is
- * staged, then validate one bucket's rows at a time with `validateRows`. Pure and workflow-safe.
+ * hold every row of each of its orders (ChunkAssigner, chunks.ts); `validateRows` then validates one chunk's
+ * rows at a time. Pure and workflow-safe.
  */
 import { DomainError } from '../errors';
 import { compareRowErrors, quote, rowError, type ImportOrder, type RawRow, type RowError } from './rows';
