@@ -14,7 +14,7 @@ const integration = [
   'test/security/**/*.test.ts',
   'test/temporal/time-skipping.test.ts',
   'test/tooling/**/*.test.ts',
-  'test/uploads/import-chunk.test.ts',
+  'test/uploads/{chunk-threads,import-chunk}.test.ts',
   'test/workers/**/*.test.ts',
   'test/workflows/**/*.test.ts',
 ].map((pattern) => `${__dirname}/${pattern}`);

@@ -70,6 +70,8 @@ export interface Config {
     window: number;
     /** Chunks per run of the upload workflow before it continues as new. */
     chunksPerRun: number;
+    /** Threads of the worker that import chunks, each with its own database connections. */
+    threads: number;
   };
   keyRotation: {
     /** Rows per re-encryption batch (one activity, one transaction). */
@@ -265,6 +267,7 @@ export const environment = z.object({
   DURAPAY_UPLOAD_CHUNK_ROWS: count(100_000).prefault('2500'),
   DURAPAY_UPLOAD_WINDOW: count(500).prefault('8'),
   DURAPAY_UPLOAD_CHUNKS_PER_RUN: count(1000).prefault('100'),
+  DURAPAY_UPLOAD_THREADS: count(64).prefault('2'),
   DURAPAY_ROTATION_BATCH_ROWS: count(10_000).prefault('500'),
   DURAPAY_ROTATION_BATCHES_PER_RUN: count(1000).prefault('200'),
   DURAPAY_DATA_DIR: z.string().prefault('.data'),
@@ -362,6 +365,7 @@ export function loadConfig(env: Env = process.env): Config {
       chunkRows: e.DURAPAY_UPLOAD_CHUNK_ROWS,
       window: e.DURAPAY_UPLOAD_WINDOW,
       chunksPerRun: e.DURAPAY_UPLOAD_CHUNKS_PER_RUN,
+      threads: e.DURAPAY_UPLOAD_THREADS,
     },
     keyRotation: {
       batchRows: e.DURAPAY_ROTATION_BATCH_ROWS,

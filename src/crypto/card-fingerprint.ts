@@ -12,7 +12,7 @@ export class CardFingerprinter {
   private readonly keyId: string;
   private readonly key: Buffer;
 
-  constructor(keyRing: KeyRing) {
+  constructor(readonly keyRing: KeyRing) {
     // One key only: a second one could never be used, since fingerprints cannot be recomputed without the PAN.
     if (keyRing.keys.size !== 1)
       throw new ConfigError('the card fingerprint key must be a single keyId:base64');

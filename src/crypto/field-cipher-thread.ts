@@ -8,7 +8,7 @@
 import { parentPort, type Worker } from 'node:worker_threads';
 import { moduleThreadData, startModuleThread } from '../threads/module-thread';
 import { FieldCipher, FieldDecryptionError } from './field-cipher';
-import type { KeyRing } from './key-ring';
+import { keyRingFromThread, type KeyRing } from './key-ring';
 
 const THREAD_ROLE = 'field-cipher-thread';
 
@@ -89,11 +89,7 @@ export class FieldCipherThread {
 }
 
 function serveDecryption(keyRing: KeyRing): void {
-  // Keys arrive as Uint8Arrays: structured cloning does not keep Buffer.
-  const cipher = new FieldCipher({
-    activeKeyId: keyRing.activeKeyId,
-    keys: new Map([...keyRing.keys].map(([id, key]) => [id, Buffer.from(key)])),
-  });
+  const cipher = new FieldCipher(keyRingFromThread(keyRing));
   parentPort!.on('message', ({ id, table, column, sealed, rowIds }: DecryptRequest) => {
     let reply: DecryptReply;
     try {

@@ -9,6 +9,14 @@ export interface KeyRing {
   keys: ReadonlyMap<string, Buffer>;
 }
 
+/** A key ring as another thread receives it: structured cloning turns each Buffer into a Uint8Array. */
+export function keyRingFromThread(ring: KeyRing): KeyRing {
+  return {
+    activeKeyId: ring.activeKeyId,
+    keys: new Map([...ring.keys].map(([id, key]) => [id, Buffer.from(key)])),
+  };
+}
+
 export const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const KEY_BYTES = 32;
 

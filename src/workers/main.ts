@@ -6,6 +6,7 @@ import { createLogger } from '../logging/logger';
 import { sdkLogger } from '../logging/sdk-logger';
 import { createActivities } from '../activities';
 import { createProviderCharges } from '../activities/reconciliation/provider-charges';
+import { ChunkImportThreads } from '../activities/uploads/chunk-threads';
 import { selectGateway } from '../activities/orders/select-gateway';
 import { createCardFingerprinter, createFieldCipher, createPayloadKeyRing } from '../crypto';
 import { createDataConverter } from '../temporal/data-converter';
@@ -31,6 +32,14 @@ async function main(): Promise<void> {
 
   const payments = selectGateway(config, (message) => logger.warn(message));
   const db = createDb(config.databaseUrl);
+  const cipher = createFieldCipher(config, (message) => logger.warn(message));
+  const fingerprinter = createCardFingerprinter(config, (message) => logger.warn(message));
+  const chunkThreads = new ChunkImportThreads({
+    threads: config.uploads.threads,
+    databaseUrl: config.databaseUrl,
+    cipher,
+    fingerprinter,
+  });
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
     const worker = await Worker.create({
@@ -41,8 +50,9 @@ async function main(): Promise<void> {
       dataConverter: createDataConverter(createPayloadKeyRing(config, (message) => logger.warn(message))),
       activities: createActivities({
         db,
-        cipher: createFieldCipher(config, (message) => logger.warn(message)),
-        fingerprinter: createCardFingerprinter(config, (message) => logger.warn(message)),
+        cipher,
+        fingerprinter,
+        chunkImporter: chunkThreads.importChunk,
         gateway: payments.gateway,
         providerCharges: config.gateway && createProviderCharges(config.gateway),
       }),
@@ -60,6 +70,7 @@ async function main(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await payments.close();
+    await chunkThreads.close();
     await db.destroy();
     await connection.close();
   }

@@ -2,21 +2,8 @@ import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { CardFingerprinter } from '../../crypto/card-fingerprint';
 import type { FieldCipher } from '../../crypto/field-cipher';
 import type { Db } from '../../db/knex';
-import {
-  committedProgress,
-  findChunk,
-  findUpload,
-  type ImportClash,
-  finishUploadRow,
-  insertOrders,
-  recordChunk,
-  recordRowErrors,
-  removeStagedRows,
-  sortAgainstExisting,
-  stagedRowsOfChunk,
-} from '../../db/uploads';
-import type { ImportOrder, RawRow, RowError } from '../../domain/uploads/rows';
-import { validateRows } from '../../domain/uploads/group-orders';
+import { committedProgress, findUpload, finishUploadRow, removeStagedRows } from '../../db/uploads';
+import { importStagedChunk, UPLOAD_NOT_FOUND, type ChunkImporter } from './chunk-import';
 import type {
   ChunkCounts,
   ChunkWorkflowInput,
@@ -29,6 +16,8 @@ export interface UploadActivityDeps {
   cipher: FieldCipher;
   fingerprinter: CardFingerprinter;
   now?: () => Date;
+  /** Where chunks are imported; by default on the calling thread, with the deps above. */
+  chunkImporter?: ChunkImporter;
 }
 
 export function createUploadActivities({
@@ -36,10 +25,11 @@ export function createUploadActivities({
   cipher,
   fingerprinter,
   now = () => new Date(),
+  chunkImporter = (input) => importStagedChunk({ db, cipher, fingerprinter, now }, input),
 }: UploadActivityDeps) {
   async function requireUpload(uploadId: string) {
     const upload = await findUpload(db, uploadId);
-    if (!upload) throw ApplicationFailure.nonRetryable(`no upload ${uploadId}`, 'UploadNotFound');
+    if (!upload) throw ApplicationFailure.nonRetryable(`no upload ${uploadId}`, UPLOAD_NOT_FOUND);
     return upload;
   }
 
@@ -50,29 +40,16 @@ export function createUploadActivities({
     },
 
     /**
-     * One chunk in one transaction: all rows of its orders, validated together, then written
-     * with the errors and the chunk's counts. Running it again answers the recorded counts and does nothing.
-     * Of two attempts at once (after a heartbeat timeout) the later fails on a duplicate key, rolls back, and
-     * its retry finds the record.
+     * One chunk, by the chunk importer (on a chunk thread in the worker). The heartbeat says this worker is
+     * alive while it waits, so a crashed worker's chunk is retried elsewhere within seconds.
      */
-    async importChunk({ uploadId, chunk }: ChunkWorkflowInput): Promise<ChunkCounts> {
-      const committed = await findChunk(db, uploadId, chunk);
-      if (committed) return committed;
-      const upload = await requireUpload(uploadId);
-      const rows = await stagedRowsOfChunk(db, cipher, upload, chunk);
-      heartbeat();
-      const validated = validateRows(rows);
-      heartbeat();
-      const written = now();
-      return db.transaction(async (trx) => {
-        const { fresh, same, clashes } = await sortAgainstExisting(trx, validated.orders);
-        await insertOrders(trx, fresh, { cipher, fingerprinter }, written);
-        await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
-        const rowsImported = [...fresh, ...same].reduce((sum, order) => sum + rowsOf(order), 0);
-        const counts = { rowsImported, rowsRejected: rows.length - rowsImported };
-        await recordChunk(trx, uploadId, chunk, counts, written);
-        return counts;
-      });
+    async importChunk(input: ChunkWorkflowInput): Promise<ChunkCounts> {
+      const beat = setInterval(() => heartbeat(), CHUNK_HEARTBEAT_MS);
+      try {
+        return await chunkImporter(input);
+      } finally {
+        clearInterval(beat);
+      }
     },
 
     /**
@@ -114,14 +91,5 @@ export function createUploadActivities({
   };
 }
 
-/** An order is one row in the file, or one row per payment. */
-const rowsOf = (order: ImportOrder): number => Math.max(1, order.payments.length);
-
-function clashErrors(clashes: ImportClash[], rows: RawRow[]): RowError[] {
-  return clashes.map(({ order, reason }) => ({
-    line: rows.find((row) => row.fields.order_id === order.orderId)?.line ?? 0,
-    orderId: order.orderId,
-    field: 'order_id',
-    reason,
-  }));
-}
+/** Well inside the chunk activity's 15 s heartbeat timeout (upload-workflow.ts). */
+const CHUNK_HEARTBEAT_MS = 3000;

@@ -1,0 +1,69 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { CardFingerprinter } from '../../crypto/card-fingerprint';
+import type { FieldCipher } from '../../crypto/field-cipher';
+import type { Db } from '../../db/knex';
+import {
+  findChunk,
+  findUpload,
+  type ImportClash,
+  insertOrders,
+  recordChunk,
+  recordRowErrors,
+  sortAgainstExisting,
+  stagedRowsOfChunk,
+} from '../../db/uploads';
+import { validateRows } from '../../domain/uploads/group-orders';
+import type { ImportOrder, RawRow, RowError } from '../../domain/uploads/rows';
+import type { ChunkCounts, ChunkWorkflowInput } from '../../workflows/uploads/messages';
+
+export interface ChunkImportDeps {
+  db: Db;
+  cipher: FieldCipher;
+  fingerprinter: CardFingerprinter;
+  now: () => Date;
+}
+
+/** Imports one chunk of a staged upload, on whichever thread runs it (chunk-threads.ts). */
+export type ChunkImporter = (input: ChunkWorkflowInput) => Promise<ChunkCounts>;
+
+/** The upload's type of failure when it does not exist: retrying cannot help. */
+export const UPLOAD_NOT_FOUND = 'UploadNotFound';
+
+/**
+ * One chunk in one transaction: all rows of its orders, validated together, then written with the errors and
+ * the chunk's counts. Running it again answers the recorded counts and does nothing. Of two attempts at once
+ * (after a heartbeat timeout) the later fails on a duplicate key, rolls back, and its retry finds the record.
+ */
+export async function importStagedChunk(
+  { db, cipher, fingerprinter, now }: ChunkImportDeps,
+  { uploadId, chunk }: ChunkWorkflowInput,
+): Promise<ChunkCounts> {
+  const committed = await findChunk(db, uploadId, chunk);
+  if (committed) return committed;
+  const upload = await findUpload(db, uploadId);
+  if (!upload) throw ApplicationFailure.nonRetryable(`no upload ${uploadId}`, UPLOAD_NOT_FOUND);
+  const rows = await stagedRowsOfChunk(db, cipher, upload, chunk);
+  const validated = validateRows(rows);
+  const written = now();
+  return db.transaction(async (trx) => {
+    const { fresh, same, clashes } = await sortAgainstExisting(trx, validated.orders);
+    await insertOrders(trx, fresh, { cipher, fingerprinter }, written);
+    await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
+    const rowsImported = [...fresh, ...same].reduce((sum, order) => sum + rowsOf(order), 0);
+    const counts = { rowsImported, rowsRejected: rows.length - rowsImported };
+    await recordChunk(trx, uploadId, chunk, counts, written);
+    return counts;
+  });
+}
+
+/** An order is one row in the file, or one row per payment. */
+const rowsOf = (order: ImportOrder): number => Math.max(1, order.payments.length);
+
+function clashErrors(clashes: ImportClash[], rows: RawRow[]): RowError[] {
+  return clashes.map(({ order, reason }) => ({
+    line: rows.find((row) => row.fields.order_id === order.orderId)?.line ?? 0,
+    orderId: order.orderId,
+    field: 'order_id',
+    reason,
+  }));
+}

@@ -1,0 +1,148 @@
+/**
+ * Chunks imported on threads of their own, so that one worker process uses more than one core. A chunk's work
+ * is per row (unseal, validate, seal, escape) and its transaction is the chunk's own, so each thread has its own
+ * database pool, cipher and fingerprinter and imports whole chunks: only the chunk's id goes over and its counts
+ * come back. (Moving rows or value lists between threads cost more CPU than the second core gave back:
+ * BENCHMARKS.md, bulk analysis.)
+ *
+ * Threads start with the first chunk (and replace one that ended) and take chunks by fewest in hand. A failure comes back with its
+ * message, and as non-retryable when the chunk's upload does not exist.
+ */
+import { parentPort, type Worker } from 'node:worker_threads';
+import { ApplicationFailure } from '@temporalio/common';
+import { CardFingerprinter } from '../../crypto/card-fingerprint';
+import { FieldCipher } from '../../crypto/field-cipher';
+import { keyRingFromThread, type KeyRing } from '../../crypto/key-ring';
+import { createDb } from '../../db/knex';
+import { moduleThreadData, startModuleThread } from '../../threads/module-thread';
+import type { ChunkCounts, ChunkWorkflowInput } from '../../workflows/uploads/messages';
+import { importStagedChunk } from './chunk-import';
+
+const THREAD_ROLE = 'upload-chunk-import';
+/** Connections per thread: a chunk holds one for its transaction, and a thread has a few chunks in hand. */
+const CONNECTIONS_PER_THREAD = 4;
+
+interface ThreadData {
+  databaseUrl: string;
+  fieldKeys: KeyRing;
+  fingerprintKeys: KeyRing;
+}
+
+type Request = { id: number } & ChunkWorkflowInput;
+type Reply =
+  { id: number; counts: ChunkCounts } | { id: number; error: string; type?: string; nonRetryable: boolean };
+
+interface ChunkThread {
+  worker: Worker;
+  inHand: number;
+}
+
+interface Waiting {
+  thread: ChunkThread;
+  resolve: (counts: ChunkCounts) => void;
+  reject: (error: Error) => void;
+}
+
+export class ChunkImportThreads {
+  private threads: ChunkThread[] = [];
+  private readonly pending = new Map<number, Waiting>();
+  private nextId = 0;
+  private closed = false;
+
+  constructor(
+    private readonly options: {
+      threads: number;
+      databaseUrl: string;
+      cipher: FieldCipher;
+      fingerprinter: CardFingerprinter;
+    },
+  ) {}
+
+  /** Imports the chunk on the thread with the fewest chunks in hand. */
+  importChunk = (input: ChunkWorkflowInput): Promise<ChunkCounts> => {
+    if (this.closed) return Promise.reject(new Error('the chunk threads are closed'));
+    while (this.threads.length < this.options.threads) this.threads.push(this.start());
+    const thread = this.threads.reduce((least, candidate) =>
+      candidate.inHand < least.inHand ? candidate : least,
+    );
+    const id = this.nextId++;
+    thread.inHand += 1;
+    return new Promise<ChunkCounts>((resolve, reject) => {
+      this.pending.set(id, { thread, resolve, reject });
+      thread.worker.postMessage({ id, ...input } satisfies Request);
+    }).finally(() => {
+      thread.inHand -= 1;
+    });
+  };
+
+  /** Ends the threads; a chunk still in hand is rejected (its transaction rolls back with its connection). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const threads = this.threads;
+    this.threads = [];
+    await Promise.all(threads.map(({ worker }) => worker.terminate()));
+  }
+
+  private start(): ChunkThread {
+    const { databaseUrl, cipher, fingerprinter } = this.options;
+    const thread: ChunkThread = {
+      inHand: 0,
+      worker: startModuleThread(__filename, THREAD_ROLE, {
+        databaseUrl,
+        fieldKeys: cipher.keyRing,
+        fingerprintKeys: fingerprinter.keyRing,
+      } satisfies ThreadData),
+    };
+    thread.worker.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if ('counts' in reply) {
+        waiting?.resolve(reply.counts);
+      } else {
+        waiting?.reject(
+          reply.nonRetryable
+            ? ApplicationFailure.nonRetryable(reply.error, reply.type)
+            : ApplicationFailure.retryable(reply.error, reply.type),
+        );
+      }
+    });
+    // A thread that ends takes its chunks with it: they fail (and are retried); the next chunk starts another.
+    const lost = (reason: Error) => {
+      this.threads = this.threads.filter((other) => other !== thread);
+      for (const [id, waiting] of this.pending) {
+        if (waiting.thread !== thread) continue;
+        this.pending.delete(id);
+        waiting.reject(reason);
+      }
+    };
+    thread.worker.on('error', lost);
+    thread.worker.on('exit', (code) => lost(new Error(`a chunk thread exited (code ${code})`)));
+    return thread;
+  }
+}
+
+function serveChunks({ databaseUrl, fieldKeys, fingerprintKeys }: ThreadData): void {
+  const deps = {
+    db: createDb(databaseUrl, { max: CONNECTIONS_PER_THREAD }),
+    cipher: new FieldCipher(keyRingFromThread(fieldKeys)),
+    fingerprinter: new CardFingerprinter(keyRingFromThread(fingerprintKeys)),
+    now: () => new Date(),
+  };
+  parentPort!.on('message', ({ id, uploadId, chunk }: Request) => {
+    importStagedChunk(deps, { uploadId, chunk }).then(
+      (counts) => parentPort!.postMessage({ id, counts } satisfies Reply),
+      (error: unknown) => {
+        const failure = error instanceof ApplicationFailure ? error : undefined;
+        parentPort!.postMessage({
+          id,
+          error: error instanceof Error ? error.message : String(error),
+          ...(failure?.type ? { type: failure.type } : {}),
+          nonRetryable: failure?.nonRetryable ?? false,
+        } satisfies Reply);
+      },
+    );
+  });
+}
+
+const threadData = moduleThreadData<ThreadData>(THREAD_ROLE);
+if (threadData) serveChunks(threadData);
