@@ -24,6 +24,10 @@ interface StatementPool {
 
 const statementPools = new WeakMap<Db, StatementPool>();
 
+/** A statement refused because a unique key already holds its value. */
+export const isDuplicateKey = (error: unknown): boolean =>
+  (error as { code?: unknown }).code === 'ER_DUP_ENTRY';
+
 /** The one database handle. */
 export function createDb(databaseUrl: string, pool: { min?: number; max?: number } = {}): Db {
   const db = knex({

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { RowDataPacket } from 'mysql2';
-import { statementPool, type Db } from './knex';
+import { isDuplicateKey, statementPool, type Db } from './knex';
 import type { CardFingerprinter } from '../crypto/card-fingerprint';
 import type { FieldCipher } from '../crypto/field-cipher';
 import { maskedCard } from '../domain/cards';
@@ -301,7 +301,7 @@ async function insertUnlessDuplicate(insert: Knex.QueryBuilder): Promise<boolean
     await insert;
     return true;
   } catch (error) {
-    if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+    if (isDuplicateKey(error)) return false;
     throw error;
   }
 }

@@ -3,7 +3,7 @@
  * payments that reconciliation compares with the provider's charges.
  */
 import type { Knex } from 'knex';
-import type { Db } from './knex';
+import { isDuplicateKey, type Db } from './knex';
 import { ORDERS, PAYMENTS } from './orders';
 
 const RUNS = 'reconciliation_runs';
@@ -70,7 +70,7 @@ export async function insertRun(
   try {
     await db(RUNS).insert({ ...run, phase: 'CHARGES' });
   } catch (error) {
-    if ((error as { code?: string }).code !== 'ER_DUP_ENTRY') throw error;
+    if (!isDuplicateKey(error)) throw error;
   }
   return (await findRun(db, run.run_id))!;
 }
@@ -141,7 +141,7 @@ async function insertFinding(trx: Knex.Transaction, runId: string, finding: Find
     return true;
   } catch (error) {
     // MariaDB undoes only the statement, so the transaction goes on.
-    if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+    if (isDuplicateKey(error)) return false;
     throw error;
   }
 }

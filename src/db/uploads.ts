@@ -10,7 +10,7 @@ import type { FieldCipher, FieldLocation } from '../crypto/field-cipher';
 import { parseDbDecimal, toDbDecimal } from '../domain/money';
 import type { ImportOrder, ImportPayment, RawRow, RowError, RowProblem } from '../domain/uploads/rows';
 import type { ChunkCounts, UploadStatus } from '../workflows/uploads/messages';
-import type { Db } from './knex';
+import { isDuplicateKey, type Db } from './knex';
 import { ORDERS, PAYMENTS, newCardPaymentRow, newOrderRow, type OrderRow, type PaymentRow } from './orders';
 
 export type UploadFormat = 'csv' | 'xml';
@@ -435,10 +435,32 @@ export interface ImportClash {
 }
 
 /**
+ * Writes a chunk's valid orders. First all of them, under a savepoint: an import of new orders, the common case,
+ * needs no lookup. A duplicate key undoes that attempt, and the orders are then sorted against what exists
+ * (sortAgainstExisting) and only the fresh ones written.
+ */
+export async function importOrders(
+  trx: Knex.Transaction,
+  orders: ImportOrder[],
+  protection: Protection,
+  now: Date,
+): Promise<{ fresh: ImportOrder[]; same: ImportOrder[]; clashes: ImportClash[] }> {
+  try {
+    await trx.transaction((savepoint) => insertOrders(savepoint, orders, protection, now));
+    return { fresh: orders, same: [], clashes: [] };
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
+  const sorted = await sortAgainstExisting(trx, orders);
+  await insertOrders(trx, sorted.fresh, protection, now);
+  return sorted;
+}
+
+/**
  * Orders already in the database are either this same import seen again (identical: nothing to write) or
  * someone else's data under the same id, which an upload must never overwrite.
  */
-export async function sortAgainstExisting(trx: Knex.Transaction, orders: ImportOrder[]) {
+async function sortAgainstExisting(trx: Knex.Transaction, orders: ImportOrder[]) {
   const ids = orders.map((order) => order.orderId);
   const paymentIds = orders.flatMap((order) => order.payments.map((payment) => payment.paymentId));
   const orderRows: OrderRow[] = await trx<OrderRow>(ORDERS).whereIn('order_id', ids);
@@ -490,7 +512,7 @@ interface Protection {
   fingerprinter: CardFingerprinter;
 }
 
-export async function insertOrders(
+async function insertOrders(
   trx: Knex.Transaction,
   orders: ImportOrder[],
   { cipher, fingerprinter }: Protection,

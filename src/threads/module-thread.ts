@@ -4,14 +4,20 @@
  * in development and tests, so a `.ts` thread loads tsx's require hook; a build runs its `.js` file as it is.
  */
 import path from 'node:path';
-import { Worker, isMainThread, workerData } from 'node:worker_threads';
+import { Worker, isMainThread, workerData, type ResourceLimits } from 'node:worker_threads';
 
 /** Starts `filename` (the caller's `__filename`) on a thread, with `data` and the role as its workerData. */
-export function startModuleThread(filename: string, role: string, data: object = {}): Worker {
+export function startModuleThread(
+  filename: string,
+  role: string,
+  data: object = {},
+  resourceLimits?: ResourceLimits,
+): Worker {
   const typescript = path.extname(filename) === '.ts';
   return new Worker(filename, {
     workerData: { ...data, role },
     execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
+    ...(resourceLimits ? { resourceLimits } : {}),
   });
 }
 

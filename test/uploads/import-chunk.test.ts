@@ -373,6 +373,47 @@ describe('importChunk by chunk layout', () => {
     expect(await paymentsOf('F-5')).toEqual(['F-5-P']);
   });
 
+  it('writes a chunk of new orders at once, and sorts one that meets existing orders without writing twice', async () => {
+    // After the FILE_ORDER test: F-1 is in the database as this line has it; F-2 with 20.00, not 30.00.
+    const lines = [
+      csvLine('NEW-1', 'NEW-1-P', '20.00'),
+      csvLine('F-1', 'F-1-P', '20.00'),
+      csvLine('F-2', 'F-2-P', '30.00', '30.00'),
+      csvLine('NEW-2', 'F-3-P', '20.00'),
+      csvLine('NEW-3', 'NEW-3-P', '20.00'),
+    ];
+    const staged = await stageUpload(
+      { db: database.db, cipher, now: () => new Date() },
+      {
+        format: 'csv',
+        body: Readable.from([Buffer.from([CSV_HEADER, ...lines].join('\n'))]),
+        maxBytes: 1 << 20,
+        chunkRows: 100,
+      },
+    );
+    const ordersBefore = Number((await database.db('orders').count({ n: '*' }).first())?.n);
+
+    expect(await importChunk({ uploadId: staged.uploadId, chunk: 0 })).toEqual({
+      rowsImported: 3,
+      rowsRejected: 2,
+    });
+    expect(await paymentsOf('NEW-1')).toEqual(['NEW-1-P']);
+    expect(await paymentsOf('NEW-3')).toEqual(['NEW-3-P']);
+    expect(await paymentsOf('NEW-2')).toEqual([]);
+    expect(await database.db('orders').where({ order_id: 'F-2' }).pluck('order_amount')).toEqual(['20.0000']);
+    expect(Number((await database.db('orders').count({ n: '*' }).first())?.n)).toBe(ordersBefore + 2);
+    expect(
+      await database
+        .db('upload_errors')
+        .where({ upload_id: staged.uploadId })
+        .orderBy('line')
+        .select('line', 'order_id', 'reason'),
+    ).toEqual([
+      { line: 4, order_id: 'F-2', reason: 'payment_id F-2-P already exists with other data' },
+      { line: 5, order_id: 'NEW-2', reason: 'payment_id F-3-P already exists with other data' },
+    ]);
+  });
+
   it('SLOT_RANGES: imports an upload an earlier release staged by order-id hash, each order in its range', async () => {
     const uploadId = 'slot-ranges';
     const orderIds = Array.from({ length: 12 }, (_, i) => `H-${i * 7919}-${String.fromCharCode(65 + i)}`);

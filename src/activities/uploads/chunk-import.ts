@@ -6,10 +6,9 @@ import {
   findChunk,
   findUpload,
   type ImportClash,
-  insertOrders,
+  importOrders,
   recordChunk,
   recordRowErrors,
-  sortAgainstExisting,
   stagedRowsOfChunk,
 } from '../../db/uploads';
 import { validateRows } from '../../domain/uploads/group-orders';
@@ -46,8 +45,12 @@ export async function importStagedChunk(
   const validated = validateRows(rows);
   const written = now();
   return db.transaction(async (trx) => {
-    const { fresh, same, clashes } = await sortAgainstExisting(trx, validated.orders);
-    await insertOrders(trx, fresh, { cipher, fingerprinter }, written);
+    const { fresh, same, clashes } = await importOrders(
+      trx,
+      validated.orders,
+      { cipher, fingerprinter },
+      written,
+    );
     await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
     const rowsImported = [...fresh, ...same].reduce((sum, order) => sum + rowsOf(order), 0);
     const counts = { rowsImported, rowsRejected: rows.length - rowsImported };

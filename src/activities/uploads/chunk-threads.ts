@@ -21,6 +21,12 @@ import { importStagedChunk } from './chunk-import';
 const THREAD_ROLE = 'upload-chunk-import';
 /** Connections per thread: a chunk holds one for its transaction, and a thread has a few chunks in hand. */
 const CONNECTIONS_PER_THREAD = 4;
+/**
+ * A thread's heap: its live set is its chunks in hand (tens of megabytes each), and V8 left to itself collects
+ * late, as for the worker's main thread (src/workers/node-options.ts). A thread that runs out ends, and its
+ * chunks are retried, instead of the whole worker.
+ */
+const THREAD_LIMITS = { maxOldGenerationSizeMb: 192 };
 
 interface ThreadData {
   databaseUrl: string;
@@ -87,11 +93,16 @@ export class ChunkImportThreads {
     const { databaseUrl, cipher, fingerprinter } = this.options;
     const thread: ChunkThread = {
       inHand: 0,
-      worker: startModuleThread(__filename, THREAD_ROLE, {
-        databaseUrl,
-        fieldKeys: cipher.keyRing,
-        fingerprintKeys: fingerprinter.keyRing,
-      } satisfies ThreadData),
+      worker: startModuleThread(
+        __filename,
+        THREAD_ROLE,
+        {
+          databaseUrl,
+          fieldKeys: cipher.keyRing,
+          fingerprintKeys: fingerprinter.keyRing,
+        } satisfies ThreadData,
+        THREAD_LIMITS,
+      ),
     };
     thread.worker.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.id);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/field-cipher';
-import type { Db } from '../../db/knex';
+import { isDuplicateKey, type Db } from '../../db/knex';
 import {
   BlockStager,
   createUpload,
@@ -89,8 +89,7 @@ export async function stageUpload(
     await markStaged(db, uploadId, { bytes, sha256, rowsTotal: rowNo, chunksTotal });
   } catch (error) {
     // The same file finished staging a moment earlier in a concurrent request: answer with that upload.
-    const twin =
-      (error as { code?: string }).code === 'ER_DUP_ENTRY' && (await findUploadByDigest(db, sha256));
+    const twin = isDuplicateKey(error) && (await findUploadByDigest(db, sha256));
     if (!twin) throw error;
     await deleteUpload(db, uploadId);
     return { uploadId: twin.upload_id, duplicate: true, chunksTotal: twin.chunks_total };
