@@ -9,8 +9,6 @@
  * never otherwise, so this restores them; the one value it cannot restore is text that itself began with
  * `'` and a trigger, which the exporter writes unchanged and this reads without its `'`.
  */
-import { Readable, pipeline } from 'node:stream';
-import { CsvError, type Options, parse } from 'csv-parse';
 import { DomainError } from '../../domain/errors';
 import { undoNeutralisation } from '../../domain/exports/csv-cells';
 import {
@@ -21,6 +19,7 @@ import {
   type RawRow,
   redactCardNumbers,
 } from '../../domain/uploads/rows';
+import { CsvRecordReader, type CsvRecord } from './csv-records';
 import { type ByteSource, decodeUtf8 } from './utf8-text';
 
 export const CSV_HEADER = IMPORT_COLUMNS.join(',');
@@ -38,46 +37,24 @@ const NUMBER_COLUMNS: ReadonlySet<RawColumn> = new Set(['order_amount', 'payment
 const MAX_RECORD_CHARS = 64 * 1024;
 const MAX_ECHO = 200;
 
-interface CsvRecord {
-  record: string[];
-  line: number;
-}
-
 export async function* readCsvRows(source: ByteSource): AsyncGenerator<RawRow> {
-  // Counted where the parser emits records, not where we consume them: a parse error may discard
-  // records already parsed but not yet read, and its line must still be right.
-  let nextLine = 1;
-  const options: Options<CsvRecord, { record: string[]; raw: string }> = {
-    raw: true,
-    relax_column_count: true,
-    record_delimiter: ['\r\n', '\n'],
-    max_record_size: MAX_RECORD_CHARS,
-    on_record: ({ record, raw }) => {
-      const line = nextLine;
-      nextLine += lineBreaks(raw);
-      // A blank line is a record of one empty field; it carries no data.
-      return record.length === 1 && /^[\r\n]*$/.test(raw) ? null : { record, line };
-    },
-  };
-  // The typings tie on_record's types to `columns`; with raw: true it receives { record, raw }.
-  const parser = parse(options as unknown as Options);
-  pipeline(Readable.from(decodeUtf8(source)), parser, () => {
-    // Errors reach the consumer through the parser's iterator below.
-  });
-
   let columns: Columns | undefined;
-  try {
-    for await (const item of parser as AsyncIterable<CsvRecord>) {
-      if (!columns) columns = headerColumns(item.record, item.line);
-      else yield csvRow(columns, item.record, item.line);
+  for await (const records of csvRecords(source)) {
+    for (const { fields, line } of records) {
+      if (!columns) columns = headerColumns(fields, line);
+      else yield csvRow(columns, fields, line);
     }
-  } catch (error) {
-    if (error instanceof CsvError) throw csvSyntaxError(error, nextLine);
-    throw error;
   }
   if (!columns) {
     throw new DomainError('UPLOAD_CSV_HEADER', `the file is empty; its first line must be ${HEADERS_RULE}`);
   }
+}
+
+/** The file's records, a batch per piece of text. */
+async function* csvRecords(source: ByteSource): AsyncGenerator<CsvRecord[]> {
+  const reader = new CsvRecordReader(MAX_RECORD_CHARS);
+  for await (const text of decodeUtf8(source)) yield reader.read(text);
+  yield reader.end();
 }
 
 function csvRow(columns: Columns, record: string[], line: number): RawRow {
@@ -119,26 +96,4 @@ function headerColumns(record: string[], line: number): Columns {
     'UPLOAD_CSV_HEADER',
     `line ${line}: the header must be ${HEADERS_RULE}; found ${JSON.stringify(shown)} (${detail})`,
   );
-}
-
-/** csv-parse messages quote field values, which may hold card numbers: say what is wrong in our words. */
-function csvSyntaxError(error: CsvError, line: number): DomainError {
-  const where = `the record starting on line ${line}`;
-  const reasons: Record<string, string> = {
-    CSV_QUOTE_NOT_CLOSED: `${where} has a quoted field that is never closed`,
-    CSV_INVALID_CLOSING_QUOTE: `${where} has a closing quote followed by something other than a comma or line end`,
-    INVALID_OPENING_QUOTE: `${where} has a quote inside an unquoted field; quote the whole field and double its quotes ("")`,
-    CSV_MAX_RECORD_SIZE: `${where} is longer than ${MAX_RECORD_CHARS} characters; is a quote not closed?`,
-  };
-  return new DomainError(
-    'UPLOAD_CSV_MALFORMED',
-    `the file is not valid CSV: ${reasons[error.code] ?? `${where} cannot be parsed (${error.code})`}`,
-  );
-}
-
-/** Line breaks in a record's raw text; a CRLF record delimiter reaches `raw` without its LF. */
-function lineBreaks(raw: string): number {
-  let count = 0;
-  for (let i = raw.indexOf('\n'); i !== -1; i = raw.indexOf('\n', i + 1)) count++;
-  return raw.endsWith('\r') ? count + 1 : count;
 }
