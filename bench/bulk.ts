@@ -3,8 +3,9 @@
  * BENCHMARKS.md, "Bulk upload and export").
  *
  * Phases, in order:
- *   baseline  one connection: the CSV stream-parsed (src/api/uploads/csv-rows.ts), the card column sealed with the
- *             FieldCipher, multi-row INSERTs into a scratch table; no API, no Temporal
+ *   baseline  one connection: the CSV stream-parsed as the project read it when issue #12 was filed
+ *             (bench/bulk/baseline-reader.ts), the card column sealed with the FieldCipher, multi-row INSERTs
+ *             into a scratch table; no API, no Temporal
  *   floor     MariaDB alone writing what an upload writes (an order and a payment per row) into scratch copies
  *             of the real tables, from two connections, with ready-made values (bench/bulk/floor.ts)
  *   hashFloor

@@ -27,6 +27,7 @@ const CONNECTIONS_PER_THREAD = 4;
  * chunks are retried, instead of the whole worker.
  */
 const THREAD_LIMITS = { maxOldGenerationSizeMb: 192 };
+const CLOSE_GRACE_MS = 5000;
 
 interface ThreadData {
   databaseUrl: string;
@@ -34,7 +35,7 @@ interface ThreadData {
   fingerprintKeys: KeyRing;
 }
 
-type Request = { id: number } & ChunkWorkflowInput;
+type Request = ({ id: number } & ChunkWorkflowInput) | { close: true };
 type Reply =
   { id: number; counts: ChunkCounts } | { id: number; error: string; type?: string; nonRetryable: boolean };
 
@@ -81,12 +82,27 @@ export class ChunkImportThreads {
     });
   };
 
-  /** Ends the threads; a chunk still in hand is rejected (its transaction rolls back with its connection). */
+  /**
+   * Ends the threads: each closes its connections and exits, or is stopped after CLOSE_GRACE_MS. A chunk still
+   * in hand is rejected (its transaction rolls back with its connection).
+   */
   async close(): Promise<void> {
     this.closed = true;
     const threads = this.threads;
     this.threads = [];
-    await Promise.all(threads.map(({ worker }) => worker.terminate()));
+    await Promise.all(
+      threads.map(
+        ({ worker }) =>
+          new Promise<void>((resolve) => {
+            const stop = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+            worker.once('exit', () => {
+              clearTimeout(stop);
+              resolve();
+            });
+            worker.postMessage({ close: true } satisfies Request);
+          }),
+      ),
+    );
   }
 
   private start(): ChunkThread {
@@ -139,7 +155,13 @@ function serveChunks({ databaseUrl, fieldKeys, fingerprintKeys }: ThreadData): v
     fingerprinter: new CardFingerprinter(keyRingFromThread(fingerprintKeys)),
     now: () => new Date(),
   };
-  parentPort!.on('message', ({ id, uploadId, chunk }: Request) => {
+  parentPort!.on('message', (request: Request) => {
+    if ('close' in request) {
+      // With its connections closed and its port closed, nothing keeps the thread alive: it exits.
+      void deps.db.destroy().finally(() => parentPort!.close());
+      return;
+    }
+    const { id, uploadId, chunk } = request;
     importStagedChunk(deps, { uploadId, chunk }).then(
       (counts) => parentPort!.postMessage({ id, counts } satisfies Reply),
       (error: unknown) => {
