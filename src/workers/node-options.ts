@@ -5,6 +5,7 @@
  * so an upload's short-lived rows piled up to a 530 MiB process. The live set is small and bounded by design
  * (the chunks in flight: window × chunk rows), so with this cap the same import peaks near 330 MiB at the same
  * speed. The SDK derives its default workflow-cache size from the heap limit, so the cache shrinks with it.
+ * Chunks are imported on threads with heaps of their own, bounded in src/activities/uploads/chunk-threads.ts.
  */
 export const WORKER_NODE_OPTIONS = '--max-old-space-size=256';
 
