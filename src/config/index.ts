@@ -264,7 +264,7 @@ export const environment = z.object({
     .prefault('PT1H'),
   DURAPAY_RECONCILIATION_GRACE: isoDuration().prefault('PT10M'),
   DURAPAY_MAX_UPLOAD: byteSize().prefault('1gb'),
-  DURAPAY_UPLOAD_CHUNK_ROWS: count(100_000).prefault('5000'),
+  DURAPAY_UPLOAD_CHUNK_ROWS: count(100_000).prefault('10000'),
   DURAPAY_UPLOAD_WINDOW: count(500).prefault('4'),
   DURAPAY_UPLOAD_CHUNKS_PER_RUN: count(1000).prefault('100'),
   DURAPAY_UPLOAD_THREADS: count(64).prefault('2'),

@@ -512,41 +512,46 @@ interface Protection {
   fingerprinter: CardFingerprinter;
 }
 
-async function insertOrders(
-  trx: Knex.Transaction,
-  orders: ImportOrder[],
-  { cipher, fingerprinter }: Protection,
-  now: Date,
-) {
-  if (orders.length === 0) return;
-  const orderRows = orders.map((order) => {
-    const createdAt = new Date(order.createdAt);
-    const paid = order.payments
-      .filter((payment) => payment.status === 'COMPLETED')
-      .reduce((sum, payment) => sum + payment.amount, 0);
-    return {
-      ...newOrderRow(
-        {
-          orderId: order.orderId,
-          amount: order.amount,
-          currency: order.currency,
-          ...(order.customerEmail ? { customer: { email: order.customerEmail } } : {}),
-        },
-        cipher,
-        createdAt,
+/**
+ * Writes the orders a thousand at a time, each thousand's order rows then their payments: the sealed rows of one
+ * thousand are built, written and dropped before the next, so a chunk holds its staged rows and one thousand
+ * orders' rows at most, not every row twice over.
+ */
+async function insertOrders(trx: Knex.Transaction, orders: ImportOrder[], protection: Protection, now: Date) {
+  for (const slice of chunked(orders, ROWS_PER_INSERT)) {
+    await insertObjects(
+      trx,
+      ORDERS,
+      slice.map((order) => importedOrderRow(order, protection.cipher, now)),
+    );
+    const paymentRows = slice.flatMap((order) =>
+      order.payments.map((payment) =>
+        importedPaymentRow(order, payment, protection, new Date(order.createdAt), now),
       ),
-      order_status: order.status,
-      amount_paid: toDbDecimal(paid, order.currency),
-      updated_at: now,
-    };
-  });
-  const paymentRows = orders.flatMap((order) =>
-    order.payments.map((payment) =>
-      importedPaymentRow(order, payment, { cipher, fingerprinter }, new Date(order.createdAt), now),
+    );
+    for (const batch of chunked(paymentRows, ROWS_PER_INSERT)) await insertObjects(trx, PAYMENTS, batch);
+  }
+}
+
+function importedOrderRow(order: ImportOrder, cipher: FieldCipher, now: Date): OrderRow {
+  const paid = order.payments
+    .filter((payment) => payment.status === 'COMPLETED')
+    .reduce((sum, payment) => sum + payment.amount, 0);
+  return {
+    ...newOrderRow(
+      {
+        orderId: order.orderId,
+        amount: order.amount,
+        currency: order.currency,
+        ...(order.customerEmail ? { customer: { email: order.customerEmail } } : {}),
+      },
+      cipher,
+      new Date(order.createdAt),
     ),
-  );
-  for (const batch of chunked(orderRows, ROWS_PER_INSERT)) await insertObjects(trx, ORDERS, batch);
-  for (const batch of chunked(paymentRows, ROWS_PER_INSERT)) await insertObjects(trx, PAYMENTS, batch);
+    order_status: order.status,
+    amount_paid: toDbDecimal(paid, order.currency),
+    updated_at: now,
+  };
 }
 
 function importedPaymentRow(
