@@ -1,9 +1,7 @@
-import { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { ChunkImportThreads } from '../../src/activities/uploads/chunk-threads';
-import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
-import { stageUpload } from '../../src/api/uploads/staging';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { stageCsvLines } from './helpers';
 import { testCipher, testFingerprinter } from '../support/orders';
 
 const ORDERS = 60;
@@ -32,15 +30,7 @@ describe('ChunkImportThreads', () => {
       (_, i) =>
         `T-${i},12.34,USD,COMPLETED,2026-03-01T09:15:00Z,c${i}@example.com,TP-${i},12.34,COMPLETED,CARD,4242424242424242`,
     );
-    const staged = await stageUpload(
-      { db: database.db, cipher, now: () => new Date() },
-      {
-        format: 'csv',
-        body: Readable.from([Buffer.from([CSV_HEADER, ...lines].join('\n'))]),
-        maxBytes: 1 << 20,
-        chunkRows: CHUNK_ROWS,
-      },
-    );
+    const staged = await stageCsvLines(database.db, cipher, lines, CHUNK_ROWS);
     expect(staged.chunksTotal).toBe(ORDERS / CHUNK_ROWS);
 
     const counts = await Promise.all(

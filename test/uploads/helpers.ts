@@ -1,4 +1,9 @@
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
+import { stageUpload, type StagedUpload } from '../../src/api/uploads/staging';
+import type { FieldCipher } from '../../src/crypto/field-cipher';
+import type { Db } from '../../src/db/knex';
 import { DomainError } from '../../src/domain/errors';
 import { emptyFields, type RawFields, type RawRow } from '../../src/domain/uploads/rows';
 
@@ -53,4 +58,22 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<{ code: st
     throw error;
   }
   throw new Error('expected a DomainError');
+}
+
+/** Stages a CSV of `lines` under the upload header, as the API does, in chunks of `chunkRows`. */
+export function stageCsvLines(
+  db: Db,
+  cipher: FieldCipher,
+  lines: string[],
+  chunkRows: number,
+): Promise<StagedUpload> {
+  return stageUpload(
+    { db, cipher, now: () => new Date() },
+    {
+      format: 'csv',
+      body: Readable.from([Buffer.from([CSV_HEADER, ...lines].join('\n'))]),
+      maxBytes: 1 << 20,
+      chunkRows,
+    },
+  );
 }

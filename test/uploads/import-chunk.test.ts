@@ -1,7 +1,5 @@
-import { Readable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createUploadActivities } from '../../src/activities/uploads';
-import { stageUpload } from '../../src/api/uploads/staging';
 import {
   BlockStager,
   committedProgress,
@@ -18,9 +16,9 @@ import {
 } from '../../src/db/uploads';
 import { orderBucket } from '../../src/domain/uploads/group-orders';
 import { emptyFields, type RawRow } from '../../src/domain/uploads/rows';
-import { CSV_HEADER } from '../../src/api/uploads/csv-rows';
 import type { ChunkCounts, ChunkWorkflowInput } from '../../src/workflows/uploads/messages';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { stageCsvLines } from './helpers';
 import { testCipher, testFingerprinter } from '../support/orders';
 
 type UploadActivities = ReturnType<typeof createUploadActivities>;
@@ -59,15 +57,7 @@ describe('importChunk and the committed progress of an upload', () => {
       (_, i) =>
         `ORD-${i},12.34,USD,COMPLETED,2026-03-01T09:15:00Z,c${i}@example.com,PAY-${i},12.34,COMPLETED,CARD,${i === 7 ? '4242424242424241' : '4242424242424242'}`,
     );
-    const staged = await stageUpload(
-      { db: database.db, cipher, now: () => new Date() },
-      {
-        format: 'csv',
-        body: Readable.from([Buffer.from([CSV_HEADER, ...rows].join('\n'))]),
-        maxBytes: 1 << 20,
-        chunkRows: CHUNK_ROWS,
-      },
-    );
+    const staged = await stageCsvLines(database.db, cipher, rows, CHUNK_ROWS);
     expect(staged.chunksTotal).toBe(ORDERS / CHUNK_ROWS);
     uploadId = staged.uploadId;
   });
@@ -332,15 +322,7 @@ describe('importChunk by chunk layout', () => {
       csvLine('F-5', 'F-5-P', '20.00'),
       csvLine('SPLIT', 'SPLIT-P2', '10.00'),
     ];
-    const staged = await stageUpload(
-      { db: database.db, cipher, now: () => new Date() },
-      {
-        format: 'csv',
-        body: Readable.from([Buffer.from([CSV_HEADER, ...lines].join('\n'))]),
-        maxBytes: 1 << 20,
-        chunkRows: 2,
-      },
-    );
+    const staged = await stageCsvLines(database.db, cipher, lines, 2);
     expect(staged.chunksTotal).toBe(3);
     const upload = await database.db('uploads').where({ upload_id: staged.uploadId }).first();
     expect(upload.chunk_layout).toBe('FILE_ORDER');
@@ -382,15 +364,7 @@ describe('importChunk by chunk layout', () => {
       csvLine('NEW-2', 'F-3-P', '20.00'),
       csvLine('NEW-3', 'NEW-3-P', '20.00'),
     ];
-    const staged = await stageUpload(
-      { db: database.db, cipher, now: () => new Date() },
-      {
-        format: 'csv',
-        body: Readable.from([Buffer.from([CSV_HEADER, ...lines].join('\n'))]),
-        maxBytes: 1 << 20,
-        chunkRows: 100,
-      },
-    );
+    const staged = await stageCsvLines(database.db, cipher, lines, 100);
     const ordersBefore = Number((await database.db('orders').count({ n: '*' }).first())?.n);
 
     expect(await importChunk({ uploadId: staged.uploadId, chunk: 0 })).toEqual({
