@@ -107,7 +107,7 @@ const BLOCKS_PER_INSERT = 32;
 
 const STAGED_COLUMNS = ['upload_id', 'row_no', 'line', 'slot', 'fields_enc'] as const;
 
-/** What a block seals: its rows as `[rowNo, chunk, row]` (SLOT_RANGES: `[rowNo, slot, row]`), in file order, deflated. */
+/** What a block seals: its rows as `[rowNo, chunk, row]` (SLOT_RANGES: slot for chunk), in file order, deflated. */
 export function blockPlaintext(rows: readonly StagedRow[]): string {
   return blockText(rows.map(stagedRowJson));
 }

@@ -1,8 +1,8 @@
 /**
  * An upload's rows read on a thread of its own: the bytes go in, and each row comes back as its chunk
- * (ChunkAssigner), its line and its staged JSON (`stagedRowJson`), so the main thread only files, seals and writes them
- * (BlockStager). Parsing is most of staging's CPU (XML twice CSV's), and while the file arrives the worker
- * process has nothing to import yet, so the second core reads while the first stages.
+ * (ChunkAssigner), its line and its staged JSON (`stagedRowJson`), so the main thread only files, seals and
+ * writes them (BlockStager). Parsing is most of staging's CPU (XML several times CSV's), and while the file
+ * arrives the worker process has nothing to import yet, so the second core reads while the first stages.
  *
  * Bounded both ways: at most CHUNKS_IN_FLIGHT byte chunks are with the thread, and a chunk's credit comes
  * back only after the caller has taken the rows read before it. A file-level fault in the thread (encoding,

@@ -5,7 +5,7 @@
 import { orderBucket } from './group-orders';
 import { readableOrderId, type RawRow } from './rows';
 
-/** The key that keeps an order's rows together; a row whose order id is unreadable stands alone (it is rejected anyway). */
+/** What keeps an order's rows together; a row whose order id is unreadable stands alone (it is rejected anyway). */
 export function orderKeyOf(row: RawRow): string {
   const orderId = readableOrderId(row.fields.order_id);
   return orderId === undefined ? `line:${row.orderLine ?? row.line}` : `id:${orderId}`;
