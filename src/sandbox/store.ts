@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { createDb, type Db } from '../db/knex';
+import { createDb, isDuplicateKey, type Db } from '../db/knex';
 import type { CardBrand } from '../domain/cards';
 
 const CHARGES = 'charges';
@@ -194,7 +194,7 @@ async function insertUnlessDuplicate(db: Db, table: string, row: Record<string, 
     await db(table).insert(row);
     return true;
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ER_DUP_ENTRY') return false;
+    if (isDuplicateKey(error)) return false;
     throw error;
   }
 }
