@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { createUploadActivities } from '../../../src/activities/uploads';
@@ -176,6 +177,32 @@ describe('uploadWorkflow (time-skipping server)', () => {
     });
   });
 
+  /**
+   * The workflow's outcome (its failure, if it failed). A run that has not closed after a minute fails the test
+   * with the last events of its history, so a stuck run says where it stopped.
+   */
+  async function resultOrHistory(handle: WorkflowHandle): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void handle.fetchHistory().then(
+          (history) => {
+            const types = (history.events ?? [])
+              .slice(-12)
+              .map((event) => temporal.api.enums.v1.EventType[event.eventType ?? 0]);
+            reject(new Error(`the workflow did not close within 60 s; its last events: ${types.join(', ')}`));
+          },
+          (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
+        );
+      }, 60_000);
+    });
+    try {
+      return await Promise.race([handle.result().catch((error: unknown) => error), stuck]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   it('on cancel starts no further chunk, lets the chunks in flight end, and records CANCELLED', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -209,7 +236,7 @@ describe('uploadWorkflow (time-skipping server)', () => {
       );
       await handle.cancel();
       release();
-      const outcome = await handle.result().catch((error: unknown) => error);
+      const outcome = await resultOrHistory(handle);
       expect(outcome).toBeInstanceOf(WorkflowFailedError);
       expect((outcome as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     });
