@@ -11,7 +11,7 @@ import { Connection } from '@temporalio/client';
 import { DEFAULT_DATA_DIR, REPO_ROOT, loadConfig, parseDatabaseUrl, type Config } from '../src/config';
 import { createDb } from '../src/db/knex';
 import { migrateLatest } from '../src/db/migrate';
-import { workerNodeOptions } from '../src/workers/node-options';
+import { WORKER_V8_FLAGS, workerNodeOptions } from '../src/workers/node-options';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { ensureTemporalCli } from './lib/temporal-binaries';
 import { devServerStoreArgs } from './lib/dev-server-store';
@@ -75,10 +75,12 @@ async function main(): Promise<void> {
   }
 
   const gateway = await startGateway(config);
-  runTypeScript('worker', 'src/workers/main.ts', {
-    NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
-    ...gateway,
-  });
+  runTypeScript(
+    'worker',
+    'src/workers/main.ts',
+    { NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS), ...gateway },
+    WORKER_V8_FLAGS,
+  );
   runTypeScript('api', 'src/api/main.ts');
   log(
     `API on http://localhost:${config.port} (try /health) · Temporal Web UI on http://localhost:${TEMPORAL_UI_PORT}`,
@@ -159,11 +161,16 @@ async function waitForTemporal(address: string): Promise<void> {
   }
 }
 
-function runTypeScript(name: string, entry: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+function runTypeScript(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv = {},
+  nodeFlags: readonly string[] = [],
+): ChildProcess {
   return spawnSupervised(
     name,
     path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    [path.join(REPO_ROOT, entry)],
+    [...nodeFlags, path.join(REPO_ROOT, entry)],
     env,
   );
 }

@@ -25,8 +25,11 @@ const IVS_PER_DRAW = 1024;
 export class FieldCipher {
   /** Imported once: a raw key buffer would be imported again by every cipher made from it. */
   private readonly keyObjects: ReadonlyMap<string, KeyObject>;
-  /** The location's bound data up to the row id, per key and column: the same few strings for every value. */
-  private readonly aadPrefixes = new Map<string, string>();
+  /**
+   * The location's bound data up to the row id, by key, table and column: the same few strings for every value.
+   * Nested maps, so a lookup builds no key string.
+   */
+  private readonly aadPrefixes = new Map<string, Map<string, Map<string, string>>>();
   /** Random bytes not yet used as an IV; each IV is taken once. */
   private ivPool = Buffer.alloc(0);
   private ivOffset = 0;
@@ -47,7 +50,7 @@ export class FieldCipher {
     const cipher = createCipheriv('aes-256-gcm', this.key(keyId), iv);
     cipher.setAAD(this.additionalData(keyId, location));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return [VERSION, keyId, iv.toString('base64url'), body.toString('base64url')].join(':');
+    return `${VERSION}:${keyId}:${iv.toString('base64url')}:${body.toString('base64url')}`;
   }
 
   decrypt(sealed: string, location: FieldLocation): string {
@@ -87,12 +90,11 @@ export class FieldCipher {
    * `["v1",keyId,table,column,rowId]`, built from a cached prefix (the same bytes JSON.stringify gives).
    */
   private additionalData(keyId: string, { table, column, rowId }: FieldLocation): Buffer {
-    const cacheKey = `${keyId}\u0000${table}\u0000${column}`;
-    let prefix = this.aadPrefixes.get(cacheKey);
-    if (prefix === undefined) {
-      prefix = JSON.stringify([VERSION, keyId, table, column]).slice(0, -1);
-      this.aadPrefixes.set(cacheKey, prefix);
-    }
+    const byTable = getOrAdd(this.aadPrefixes, keyId, () => new Map<string, Map<string, string>>());
+    const byColumn = getOrAdd(byTable, table, () => new Map<string, string>());
+    const prefix = getOrAdd(byColumn, column, () =>
+      JSON.stringify([VERSION, keyId, table, column]).slice(0, -1),
+    );
     return Buffer.from(`${prefix},${JSON.stringify(rowId)}]`, 'utf8');
   }
 
@@ -101,6 +103,15 @@ export class FieldCipher {
     if (!key) throw new FieldDecryptionError(`no key "${keyId}" in the key ring`);
     return key;
   }
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }
 
 function parseSealed(sealed: string): { keyId: string; iv: Buffer; body: Buffer } {

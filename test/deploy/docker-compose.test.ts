@@ -6,7 +6,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { parseDocument } from 'yaml';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
-import { WORKER_NODE_OPTIONS } from '../../src/workers/node-options';
+import { WORKER_NODE_OPTIONS, WORKER_V8_FLAGS } from '../../src/workers/node-options';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string): string => readFileSync(path.join(root, file), 'utf8');
@@ -341,7 +341,7 @@ describe('docker-compose.yml', () => {
     const commands: Record<(typeof appServices)[number], string[]> = {
       migrate: ['node', 'dist/src/db/migrate.js'],
       sandbox: ['node', 'dist/src/sandbox/main.js'],
-      worker: ['node', 'dist/src/workers/main.js'],
+      worker: ['node', ...WORKER_V8_FLAGS, 'dist/src/workers/main.js'],
       api: ['node', 'dist/src/api/main.js'],
     };
 
@@ -658,7 +658,8 @@ describe('Dockerfile', () => {
     expect(distCopy?.sources).toEqual([path.posix.join(workdir(build), outDir)]);
     const runtimeDist = path.posix.resolve(workdir(runtime), distCopy?.dest ?? '');
     for (const name of appServices) {
-      const script = [service(name).command ?? []].flat()[1] ?? '';
+      // The entry point ends the command, after any node flags.
+      const script = [service(name).command ?? []].flat().at(-1) ?? '';
       const compiled = path.posix.resolve(workdir(runtime), script);
       expect(compiled.startsWith(`${runtimeDist}/`)).toBe(true);
       const source = path.posix

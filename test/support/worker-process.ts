@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { workerNodeOptions } from '../../src/workers/node-options';
+import { WORKER_V8_FLAGS, workerNodeOptions } from '../../src/workers/node-options';
 import { eventually } from './stack';
 import { TEST_PAYLOAD_KEYS } from './temporal';
 
@@ -20,19 +20,23 @@ export interface WorkerProcess {
  */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const output: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/workers/main.ts')], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DURAPAY_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
-      NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
-      // No metrics port unless the test asks for one: test files run in parallel, each with its workers.
-      DURAPAY_WORKER_METRICS_PORT: '0',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [...WORKER_V8_FLAGS, '--import', 'tsx', path.join(REPO, 'src/workers/main.ts')],
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        DURAPAY_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+        NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
+        // No metrics port unless the test asks for one: test files run in parallel, each with its workers.
+        DURAPAY_WORKER_METRICS_PORT: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   // 'close', not 'exit': the lines the worker flushes as it exits are in `output` by then.

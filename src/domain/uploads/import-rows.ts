@@ -25,12 +25,12 @@ export function validateOrderRows(rows: readonly RawRow[]): OrderValidation {
   const sorted = [...rows].sort((a, b) => a.line - b.line);
   const errors: RowError[] = [];
   const parsed: ParsedRow[] = [];
-  const usable: Array<{ row: RawRow; badFields: Set<string> }> = [];
+  const usable: Array<{ row: RawRow; rowErrors: readonly RowError[] }> = [];
   for (const row of sorted) {
     const result = parseRow(row);
     errors.push(...result.errors);
     if (result.parsed) parsed.push(result.parsed);
-    if (!row.problems?.length) usable.push({ row, badFields: new Set(result.errors.map((e) => e.field)) });
+    if (!row.problems?.length) usable.push({ row, rowErrors: result.errors });
   }
   errors.push(...crossRowErrors(usable));
   if (errors.length > 0) return { errors: errors.sort(compareRowErrors) };

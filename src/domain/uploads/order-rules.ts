@@ -14,10 +14,16 @@ import {
   type RowError,
 } from './rows';
 
-/** Order columns agree across rows, payment ids are unique, and payments and "no payment" rows do not mix. */
-export function crossRowErrors(usable: ReadonlyArray<{ row: RawRow; badFields: Set<string> }>): RowError[] {
+/**
+ * Order columns agree across rows, payment ids are unique, and payments and "no payment" rows do not mix. A row's
+ * own errors (`rowErrors`) name the columns not compared again.
+ */
+export function crossRowErrors(
+  usable: ReadonlyArray<{ row: RawRow; rowErrors: readonly RowError[] }>,
+): RowError[] {
   const [reference] = usable;
-  if (!reference) return [];
+  // A single row has nothing to agree with: most orders, so they skip the bookkeeping below.
+  if (!reference || usable.length === 1) return [];
   const errors: RowError[] = [];
   const ref = reference.row;
   const reportedOrderLines = new Set<number>();
@@ -25,7 +31,7 @@ export function crossRowErrors(usable: ReadonlyArray<{ row: RawRow; badFields: S
   let firstPaymentLine: number | undefined;
   let firstEmptyLine: number | undefined;
 
-  for (const { row, badFields } of usable) {
+  for (const { row, rowErrors } of usable) {
     const orderId = readableOrderId(row.fields.order_id);
     const fail = (field: string, reason: string): void => {
       errors.push(rowError(row.line, orderId, field, reason));
@@ -49,7 +55,7 @@ export function crossRowErrors(usable: ReadonlyArray<{ row: RawRow; badFields: S
       for (const column of ORDER_COLUMNS) {
         const value = row.fields[column];
         const expected = ref.fields[column];
-        if (value === expected || badFields.has(column)) continue;
+        if (value === expected || rowErrors.some((error) => error.field === column)) continue;
         // Emails are personal data: say where they differ, not what they are.
         fail(
           column,
