@@ -90,11 +90,15 @@ export class FieldCipher {
    * `["v1",keyId,table,column,rowId]`, built from a cached prefix (the same bytes JSON.stringify gives).
    */
   private additionalData(keyId: string, { table, column, rowId }: FieldLocation): Buffer {
-    const byTable = getOrAdd(this.aadPrefixes, keyId, () => new Map<string, Map<string, string>>());
-    const byColumn = getOrAdd(byTable, table, () => new Map<string, string>());
-    const prefix = getOrAdd(byColumn, column, () =>
-      JSON.stringify([VERSION, keyId, table, column]).slice(0, -1),
-    );
+    let byTable = this.aadPrefixes.get(keyId);
+    if (!byTable) this.aadPrefixes.set(keyId, (byTable = new Map()));
+    let byColumn = byTable.get(table);
+    if (!byColumn) byTable.set(table, (byColumn = new Map()));
+    let prefix = byColumn.get(column);
+    if (prefix === undefined) {
+      prefix = JSON.stringify([VERSION, keyId, table, column]).slice(0, -1);
+      byColumn.set(column, prefix);
+    }
     return Buffer.from(`${prefix},${JSON.stringify(rowId)}]`, 'utf8');
   }
 
@@ -103,15 +107,6 @@ export class FieldCipher {
     if (!key) throw new FieldDecryptionError(`no key "${keyId}" in the key ring`);
     return key;
   }
-}
-
-function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
 }
 
 function parseSealed(sealed: string): { keyId: string; iv: Buffer; body: Buffer } {

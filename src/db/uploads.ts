@@ -520,17 +520,22 @@ interface Protection {
  */
 async function insertOrders(trx: Knex.Transaction, orders: ImportOrder[], protection: Protection, now: Date) {
   for (const slice of chunked(orders, ROWS_PER_INSERT)) {
+    // One for the order and its payments' statements: they share the order's `created_at` and `now`.
+    const sqlValue = sqlValues();
     await insertObjects(
       trx,
       ORDERS,
       slice.map((order) => importedOrderRow(order, protection.cipher, now)),
+      sqlValue,
     );
     const paymentRows = slice.flatMap((order) =>
       order.payments.map((payment) =>
         importedPaymentRow(order, payment, protection, new Date(order.createdAt), now),
       ),
     );
-    for (const batch of chunked(paymentRows, ROWS_PER_INSERT)) await insertObjects(trx, PAYMENTS, batch);
+    for (const batch of chunked(paymentRows, ROWS_PER_INSERT)) {
+      await insertObjects(trx, PAYMENTS, batch, sqlValue);
+    }
   }
 }
 
@@ -626,16 +631,13 @@ async function insertValues(
 type FormatValues = Parameters<typeof format>[1];
 
 /**
- * Rows of one shape (the same keys in the same order) inserted with `insertValues`. Each distinct date is
- * formatted once: a chunk's rows share `updated_at` and an order's payments its `created_at`, and mysql2's Date
+ * Values as `insertValues` sends them: each distinct date formatted once, as mysql2 would format it, then reused,
+ * since the rows written together share `updated_at` and an order's payments its `created_at`. mysql2's Date
  * formatting was the costliest part of escaping an imported row.
  */
-async function insertObjects<T extends object>(db: Db, table: string, rows: T[]): Promise<void> {
-  const [first] = rows;
-  if (!first) return;
-  const columns = Object.keys(first) as (keyof T & string)[];
+function sqlValues(): (value: unknown) => unknown {
   const dates = new Map<number, unknown>();
-  const sqlValue = (value: unknown): unknown => {
+  return (value) => {
     if (!(value instanceof Date)) return value;
     let text = dates.get(value.getTime());
     if (text === undefined) {
@@ -644,6 +646,18 @@ async function insertObjects<T extends object>(db: Db, table: string, rows: T[])
     }
     return text;
   };
+}
+
+/** Rows of one shape (the same keys in the same order) inserted with `insertValues`. */
+async function insertObjects<T extends object>(
+  db: Db,
+  table: string,
+  rows: T[],
+  sqlValue: (value: unknown) => unknown,
+): Promise<void> {
+  const [first] = rows;
+  if (!first) return;
+  const columns = Object.keys(first) as (keyof T & string)[];
   await insertValues(
     db,
     table,

@@ -22,35 +22,44 @@ export interface TimestampOptions {
 }
 
 export function parseTimestamp(text: string, options: TimestampOptions): number | TimestampProblem {
+  // Parts read by index, not sliced and mapped: an upload parses a timestamp for every row.
   const match = (options.secondsOptional ? SECONDS_OPTIONAL : WITH_SECONDS).exec(text);
   if (!match) return 'malformed';
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? '0')) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
+  const second = Number(match[6] ?? '0');
   // Checked before Date.UTC, which reads years 0 to 99 as 1900 to 1999.
   if (year < 1000) return 'out_of_range';
-  const [fraction = '', sign, offsetHours = '0', offsetMinutes = '0'] = match.slice(7);
-  // Day 0 of the next month is the last day of this one.
-  const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+  const fraction = match[7] ?? '';
+  const offsetHours = Number(match[9] ?? '0');
+  const offsetMinutes = Number(match[10] ?? '0');
   if (
     day < 1 ||
-    day > daysInMonth ||
+    day > daysInMonth(year, month) ||
     hour > 23 ||
     minute > 59 ||
     second > 59 ||
-    Number(offsetHours) > 23 ||
-    Number(offsetMinutes) > 59
+    offsetHours > 23 ||
+    offsetMinutes > 59
   ) {
     return 'invalid';
   }
   const roundUp = options.subMillisecond === 'round-up' && /[1-9]/.test(fraction.slice(3));
-  const millis = Number(fraction.padEnd(3, '0').slice(0, 3)) + (roundUp ? 1 : 0);
-  const offset = (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
+  const millis = (fraction === '' ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3))) + (roundUp ? 1 : 0);
+  const offset = (match[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   const instant = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset;
   return instant < EARLIEST || instant > LATEST ? 'out_of_range' : instant;
 }
+
+/** Days in a month of the Gregorian calendar; 0 for a month that does not exist. */
+function daysInMonth(year: number, month: number): number {
+  if (month < 1 || month > 12) return 0;
+  if (month !== 2) return DAYS_IN_MONTH[month - 1]!;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return leap ? 29 : 28;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
