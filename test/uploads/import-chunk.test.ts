@@ -355,6 +355,71 @@ describe('importChunk by chunk layout', () => {
     expect(await paymentsOf('F-5')).toEqual(['F-5-P']);
   });
 
+  it('writes each order and payment with its exact creation time, the import time, and sealed card and email', async () => {
+    const lines = [
+      'TIME-1,20.00,USD,COMPLETED,2026-03-01T10:15:00.123+01:00,ana@example.com,TIME-1-P,20.00,COMPLETED,CARD,4242424242424242',
+      'TIME-2,7.50,USD,PENDING,1999-12-31T23:59:59Z,,TIME-2-P,7.50,PENDING,BANK_TRANSFER,',
+    ];
+    const staged = await stageCsvLines(database.db, cipher, lines, 100);
+    const before = Date.now();
+    expect(await importChunk({ uploadId: staged.uploadId, chunk: 0 })).toEqual({
+      rowsImported: 2,
+      rowsRejected: 0,
+    });
+    const after = Date.now();
+    const orders = (await database
+      .db('orders')
+      .whereIn('order_id', ['TIME-1', 'TIME-2'])
+      .orderBy('order_id')
+      .select('order_id', 'created_at', 'updated_at', 'customer_email_enc')) as {
+      order_id: string;
+      created_at: Date;
+      updated_at: Date;
+      customer_email_enc: string | null;
+    }[];
+    const payments = (await database
+      .db('payments')
+      .whereIn('order_id', ['TIME-1', 'TIME-2'])
+      .orderBy('payment_id')
+      .select('payment_id', 'created_at', 'updated_at', 'card_number_enc', 'card_last4')) as {
+      payment_id: string;
+      created_at: Date;
+      updated_at: Date;
+      card_number_enc: string | null;
+      card_last4: string | null;
+    }[];
+    expect(orders.map((order) => order.created_at.toISOString())).toEqual([
+      '2026-03-01T09:15:00.123Z',
+      '1999-12-31T23:59:59.000Z',
+    ]);
+    expect(payments.map((payment) => payment.created_at.toISOString())).toEqual([
+      '2026-03-01T09:15:00.123Z',
+      '1999-12-31T23:59:59.000Z',
+    ]);
+    // One import time for every row the chunk wrote.
+    const updated = new Set([...orders, ...payments].map((row) => row.updated_at.getTime()));
+    expect(updated.size).toBe(1);
+    const [importedAt] = [...updated];
+    expect(importedAt).toBeGreaterThanOrEqual(before - 1);
+    expect(importedAt).toBeLessThanOrEqual(after);
+    expect(
+      cipher.decrypt(orders[0]!.customer_email_enc!, {
+        table: 'orders',
+        column: 'customer_email_enc',
+        rowId: 'TIME-1',
+      }),
+    ).toBe('ana@example.com');
+    expect(orders[1]!.customer_email_enc).toBeNull();
+    expect(
+      cipher.decrypt(payments[0]!.card_number_enc!, {
+        table: 'payments',
+        column: 'card_number_enc',
+        rowId: 'TIME-1-P',
+      }),
+    ).toBe('4242424242424242');
+    expect(payments.map((payment) => payment.card_last4)).toEqual(['4242', null]);
+  });
+
   it('writes a chunk of new orders at once, and sorts one that meets existing orders without writing twice', async () => {
     // After the FILE_ORDER test: F-1 is in the database as this line has it; F-2 with 20.00, not 30.00.
     const lines = [
