@@ -28,6 +28,39 @@ const statementPools = new WeakMap<Db, StatementPool>();
 export const isDuplicateKey = (error: unknown): boolean =>
   (error as { code?: unknown }).code === 'ER_DUP_ENTRY';
 
+/** InnoDB chose this transaction to end a deadlock and rolled it back whole; running it again is the remedy. */
+export const isDeadlock = (error: unknown): boolean =>
+  (error as { code?: unknown }).code === 'ER_LOCK_DEADLOCK';
+
+/** Runs of a transaction that meets deadlocks, before its error is passed on. */
+const DEADLOCK_ATTEMPTS = 5;
+
+/**
+ * Runs `transaction` again when InnoDB rolls it back to end a deadlock, at once: the other transaction holds
+ * its locks only until it commits. Concurrent transactions that insert into the same ranges of a key deadlock now
+ * and then (upload chunks whose order ids interleave, as `ORD-1000` and `ORD-10000` do).
+ */
+export async function retryOnDeadlock<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      if (!isDeadlock(error) || attempt >= DEADLOCK_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * A database error in a line: its code and the server's message. knex puts the whole statement in the message,
+ * and an INSERT of a thousand rows would carry every value into logs and the Temporal failure (whose size
+ * limit then drops the reason).
+ */
+export function describeDbError(error: unknown): string {
+  const { code, sqlMessage, message } = error as { code?: unknown; sqlMessage?: unknown; message?: unknown };
+  if (typeof sqlMessage === 'string') return `${String(code)}: ${sqlMessage}`;
+  return typeof message === 'string' ? message : String(error);
+}
+
 /** The one database handle. */
 export function createDb(databaseUrl: string, pool: { min?: number; max?: number } = {}): Db {
   const db = knex({

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CardFingerprinter } from '../../crypto/card-fingerprint';
 import type { FieldCipher } from '../../crypto/field-cipher';
-import type { Db } from '../../db/knex';
+import { retryOnDeadlock, type Db } from '../../db/knex';
 import {
   findChunk,
   findUpload,
@@ -44,19 +44,22 @@ export async function importStagedChunk(
   const rows = await stagedRowsOfChunk(db, cipher, upload, chunk);
   const validated = validateRows(rows);
   const written = now();
-  return db.transaction(async (trx) => {
-    const { fresh, same, clashes } = await importOrders(
-      trx,
-      validated.orders,
-      { cipher, fingerprinter },
-      written,
-    );
-    await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
-    const rowsImported = [...fresh, ...same].reduce((sum, order) => sum + rowsOf(order), 0);
-    const counts = { rowsImported, rowsRejected: rows.length - rowsImported };
-    await recordChunk(trx, uploadId, chunk, counts, written);
-    return counts;
-  });
+  // InnoDB may roll the transaction back to end a deadlock with another chunk's; it then runs again.
+  return retryOnDeadlock(() =>
+    db.transaction(async (trx) => {
+      const { fresh, same, clashes } = await importOrders(
+        trx,
+        validated.orders,
+        { cipher, fingerprinter },
+        written,
+      );
+      await recordRowErrors(trx, uploadId, [...validated.errors, ...clashErrors(clashes, rows)]);
+      const rowsImported = [...fresh, ...same].reduce((sum, order) => sum + rowsOf(order), 0);
+      const counts = { rowsImported, rowsRejected: rows.length - rowsImported };
+      await recordChunk(trx, uploadId, chunk, counts, written);
+      return counts;
+    }),
+  );
 }
 
 /** An order is one row in the file, or one row per payment. */

@@ -6,14 +6,15 @@
  * BENCHMARKS.md, bulk analysis.)
  *
  * Threads start with the first chunk (and replace one that ended) and take chunks by fewest in hand. A failure
- * comes back with its message, and as non-retryable when the chunk's upload does not exist.
+ * comes back with its message (a database error's code and reason, without the statement), and as non-retryable
+ * when the chunk's upload does not exist.
  */
 import { parentPort, type Worker } from 'node:worker_threads';
 import { ApplicationFailure } from '@temporalio/common';
 import { CardFingerprinter } from '../../crypto/card-fingerprint';
 import { FieldCipher } from '../../crypto/field-cipher';
 import { keyRingFromThread, type KeyRing } from '../../crypto/key-ring';
-import { createDb } from '../../db/knex';
+import { createDb, describeDbError } from '../../db/knex';
 import { moduleThreadData, startModuleThread } from '../../threads/module-thread';
 import type { ChunkCounts, ChunkWorkflowInput } from '../../workflows/uploads/messages';
 import { importStagedChunk } from './chunk-import';
@@ -170,7 +171,7 @@ function serveChunks({ databaseUrl, fieldKeys, fingerprintKeys }: ThreadData): v
         const failure = error instanceof ApplicationFailure ? error : undefined;
         parentPort!.postMessage({
           id,
-          error: error instanceof Error ? error.message : String(error),
+          error: describeDbError(error),
           ...(failure?.type ? { type: failure.type } : {}),
           nonRetryable: failure?.nonRetryable ?? false,
         } satisfies Reply);
