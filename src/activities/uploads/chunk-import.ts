@@ -25,6 +25,13 @@ export interface ChunkImportDeps {
 /** Imports one chunk of a staged upload, on whichever thread runs it (chunk-threads.ts). */
 export type ChunkImporter = (input: ChunkWorkflowInput) => Promise<ChunkCounts>;
 
+/**
+ * READ COMMITTED: a payment's foreign-key check then takes no gap lock on `orders`, where another chunk inserts its
+ * orders; under REPEATABLE READ two chunks whose order ids interleave waited on and deadlocked each other. The
+ * chunk reads nothing it relies on staying unchanged: the keys decide, as under any level.
+ */
+const CHUNK_TRANSACTION = { isolationLevel: 'read committed' } as const;
+
 /** The upload's type of failure when it does not exist: retrying cannot help. */
 export const UPLOAD_NOT_FOUND = 'UploadNotFound';
 
@@ -58,7 +65,7 @@ export async function importStagedChunk(
       const counts = { rowsImported, rowsRejected: rows.length - rowsImported };
       await recordChunk(trx, uploadId, chunk, counts, written);
       return counts;
-    }),
+    }, CHUNK_TRANSACTION),
   );
 }
 
