@@ -91,9 +91,9 @@ export class FieldCipher {
    */
   private additionalData(keyId: string, { table, column, rowId }: FieldLocation): Buffer {
     let byTable = this.aadPrefixes.get(keyId);
-    if (!byTable) this.aadPrefixes.set(keyId, (byTable = new Map()));
+    if (!byTable) this.aadPrefixes.set(keyId, (byTable = new Map<string, Map<string, string>>()));
     let byColumn = byTable.get(table);
-    if (!byColumn) byTable.set(table, (byColumn = new Map()));
+    if (!byColumn) byTable.set(table, (byColumn = new Map<string, string>()));
     let prefix = byColumn.get(column);
     if (prefix === undefined) {
       prefix = JSON.stringify([VERSION, keyId, table, column]).slice(0, -1);

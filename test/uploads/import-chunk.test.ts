@@ -14,6 +14,7 @@ import {
   stagedRowJson,
   UPLOAD_ROWS,
 } from '../../src/db/uploads';
+import type { OrderRow, PaymentRow } from '../../src/db/orders';
 import { orderBucket } from '../../src/domain/uploads/group-orders';
 import { emptyFields, type RawRow } from '../../src/domain/uploads/rows';
 import type { ChunkCounts, ChunkWorkflowInput } from '../../src/workflows/uploads/messages';
@@ -367,27 +368,16 @@ describe('importChunk by chunk layout', () => {
       rowsRejected: 0,
     });
     const after = Date.now();
-    const orders = (await database
-      .db('orders')
+    const orders = await database
+      .db<OrderRow>('orders')
       .whereIn('order_id', ['TIME-1', 'TIME-2'])
       .orderBy('order_id')
-      .select('order_id', 'created_at', 'updated_at', 'customer_email_enc')) as {
-      order_id: string;
-      created_at: Date;
-      updated_at: Date;
-      customer_email_enc: string | null;
-    }[];
-    const payments = (await database
-      .db('payments')
+      .select('order_id', 'created_at', 'updated_at', 'customer_email_enc');
+    const payments = await database
+      .db<PaymentRow>('payments')
       .whereIn('order_id', ['TIME-1', 'TIME-2'])
       .orderBy('payment_id')
-      .select('payment_id', 'created_at', 'updated_at', 'card_number_enc', 'card_last4')) as {
-      payment_id: string;
-      created_at: Date;
-      updated_at: Date;
-      card_number_enc: string | null;
-      card_last4: string | null;
-    }[];
+      .select('payment_id', 'created_at', 'updated_at', 'card_number_enc', 'card_last4');
     expect(orders.map((order) => order.created_at.toISOString())).toEqual([
       '2026-03-01T09:15:00.123Z',
       '1999-12-31T23:59:59.000Z',
