@@ -1,19 +1,31 @@
 import knex, { type Knex } from 'knex';
-import { createPool, type Pool } from 'mysql2';
+import { createPool, format, type Connection, type Pool } from 'mysql2';
 
 export type Db = Knex;
+
+const TIMEZONE = 'Z';
 
 /**
  * Every connection to the database: DECIMAL columns come back as strings, so money never passes through a
  * float, and dates as UTC.
  */
 export const CONNECTION_SETTINGS = {
-  timezone: 'Z',
+  timezone: TIMEZONE,
   decimalNumbers: false,
   supportBigNumbers: true,
   bigNumberStrings: true,
   dateStrings: false,
+  queryFormat: statementWithValues,
 } as const;
+
+/**
+ * mysql2's own formatting, except that a statement without values is sent as it is: mysql2 scans every statement
+ * for placeholders even with none to fill, and a finished 1000-row INSERT of an upload chunk is half a megabyte.
+ */
+function statementWithValues(sql: string, values: unknown): string {
+  if (values === undefined || (Array.isArray(values) && values.length === 0)) return sql;
+  return format(sql, values as Parameters<typeof format>[1], undefined, TIMEZONE);
+}
 
 interface StatementPool {
   pool?: Pool;
@@ -100,6 +112,26 @@ export function statementPool(db: Db): Pool {
     connectionLimit: statements.connections,
   });
   return statements.pool;
+}
+
+/**
+ * Runs a finished statement (its values already escaped into it) on a connection of `db`: a transaction's own, or
+ * one borrowed from the pool. It skips knex's work per query, which for a half-megabyte INSERT means copying the
+ * statement for its debug output (with the placeholder scan above, about 8 % of a chunk import's CPU).
+ */
+export async function runStatement(db: Db, sql: string): Promise<void> {
+  const client = db.client as {
+    acquireConnection(): Promise<Connection>;
+    releaseConnection(connection: Connection): Promise<void>;
+  };
+  const connection = await client.acquireConnection();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      connection.query(sql, (error) => (error ? reject(error) : resolve()));
+    });
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }
 
 export async function pingDb(db: Db): Promise<void> {
