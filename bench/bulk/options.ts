@@ -56,7 +56,7 @@ const SETTINGS = {
   pollMs: {
     flag: 'poll-ms',
     env: 'BENCH_BULK_POLL_MS',
-    default: '500',
+    default: '100',
     help: 'interval between upload status GETs',
   },
   quietTimeoutS: {
