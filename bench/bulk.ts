@@ -155,6 +155,7 @@ async function main(): Promise<void> {
     const { result } = measured;
     log(
       `${label}: ${result.final?.status ?? 'no status'} after ${result.elapsedS.toFixed(1)} s` +
+        (result.seenS === undefined ? '' : ` (seen at ${result.seenS.toFixed(1)} s)`) +
         (result.problem ? ` (${result.problem})` : ''),
     );
     return measured;

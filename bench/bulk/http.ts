@@ -10,6 +10,8 @@ export interface UploadStatus {
   rowsImported: number;
   rowsRejected: number;
   chunks: { total: number; completed: number; failed: number };
+  /** When the worker recorded the final status (ISO 8601, milliseconds), or null while it runs. */
+  finishedAt: string | null;
   errors?: unknown[];
 }
 
@@ -17,8 +19,13 @@ export interface UploadResult {
   uploadId?: string;
   /** Seconds from the first byte sent to the 202 (the API streams the file into staging meanwhile). */
   postS: number;
-  /** Seconds from the POST to a final status (or to giving up). */
+  /**
+   * Seconds from the POST to the final status: to the upload's `finishedAt`, which the worker records on the
+   * same clock, so the poll interval adds nothing (or to the poll that gave up).
+   */
   elapsedS: number;
+  /** Seconds from the POST to the poll that saw the final status. */
+  seenS?: number;
   final?: UploadStatus;
   problem?: string;
 }
@@ -74,6 +81,7 @@ export async function timeUpload(options: {
 }): Promise<UploadResult> {
   const { base, log, label } = options;
   const started = performance.now();
+  const startedAt = Date.now();
   const seconds = () => (performance.now() - started) / 1000;
   const posted = await postFile(base, options.file, options.contentType);
   const postS = seconds();
@@ -103,7 +111,10 @@ export async function timeUpload(options: {
         return { uploadId, postS, elapsedS: seconds(), problem: `status polls failing for 60 s: ${message}` };
       }
     }
-    if (status && status.status !== 'RUNNING') return { uploadId, postS, elapsedS: seconds(), final: status };
+    if (status && status.status !== 'RUNNING') {
+      const seenS = seconds();
+      return { uploadId, postS, elapsedS: finishedS(status, startedAt) ?? seenS, seenS, final: status };
+    }
     if (seconds() > options.timeoutS) {
       return {
         uploadId,
@@ -122,6 +133,12 @@ export async function timeUpload(options: {
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs));
   }
+}
+
+/** Seconds from `startedAt` to the upload's `finishedAt`, if it has one that falls after it. */
+function finishedS(status: UploadStatus, startedAt: number): number | undefined {
+  const finished = status.finishedAt ? Date.parse(status.finishedAt) : NaN;
+  return finished >= startedAt ? (finished - startedAt) / 1000 : undefined;
 }
 
 export interface ExportResult {

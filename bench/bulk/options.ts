@@ -56,7 +56,7 @@ const SETTINGS = {
   pollMs: {
     flag: 'poll-ms',
     env: 'BENCH_BULK_POLL_MS',
-    default: '100',
+    default: '500',
     help: 'interval between upload status GETs',
   },
   quietTimeoutS: {

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     cipher,
     fingerprinter,
   });
+  chunkThreads.startThreads();
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
     const worker = await Worker.create({

@@ -66,6 +66,15 @@ describe('ChunkImportThreads', () => {
     });
   });
 
+  it('starts its threads before any chunk, as the worker does, and closes them though they never imported', async () => {
+    const early = new ChunkImportThreads({ threads: 2, databaseUrl: database.url, cipher, fingerprinter });
+    early.startThreads();
+    early.startThreads();
+    expect(early.running).toBe(2);
+    await early.close();
+    await expect(early.importChunk({ uploadId: 'any', chunk: 0 })).rejects.toThrow(/closed/);
+  });
+
   it('refuses chunks once closed', async () => {
     const closed = new ChunkImportThreads({ threads: 1, databaseUrl: database.url, cipher, fingerprinter });
     await closed.close();
