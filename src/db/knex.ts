@@ -20,7 +20,7 @@ export const CONNECTION_SETTINGS = {
 
 /**
  * mysql2's own formatting, except that a statement without values is sent as it is: mysql2 scans every statement
- * for placeholders even with none to fill, and a finished 1000-row INSERT of an upload chunk is half a megabyte.
+ * for placeholders even with none to fill, and a finished INSERT of an upload chunk is a few hundred kilobytes.
  */
 function statementWithValues(sql: string, values: unknown): string {
   if (values === undefined || (Array.isArray(values) && values.length === 0)) return sql;
@@ -64,7 +64,7 @@ export async function retryOnDeadlock<T>(transaction: () => Promise<T>): Promise
 
 /**
  * A database error in a line: its code and the server's message. knex puts the whole statement in the message,
- * and an INSERT of a thousand rows would carry every value into logs and the Temporal failure (whose size
+ * and an INSERT of hundreds of rows would carry every value into logs and the Temporal failure (whose size
  * limit then drops the reason).
  */
 export function describeDbError(error: unknown): string {
@@ -116,8 +116,8 @@ export function statementPool(db: Db): Pool {
 
 /**
  * Runs a finished statement (its values already escaped into it) on a connection of `db`: a transaction's own, or
- * one borrowed from the pool. It skips knex's work per query, which for a half-megabyte INSERT means copying the
- * statement for its debug output (with the placeholder scan above, about 8 % of a chunk import's CPU).
+ * one borrowed from the pool. It skips knex's work per query, which for an INSERT of hundreds of kilobytes means
+ * copying the statement for its debug output (with the placeholder scan above, about 8 % of a chunk import's CPU).
  */
 export async function runStatement(db: Db, sql: string): Promise<void> {
   const client = db.client as {

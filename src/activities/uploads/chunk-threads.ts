@@ -24,7 +24,7 @@ const THREAD_ROLE = 'upload-chunk-import';
 /** Connections per thread: a chunk holds one for its transaction, and a thread has a few chunks in hand. */
 const CONNECTIONS_PER_THREAD = 4;
 /**
- * A thread's heap: its live set is its chunks in hand (their staged rows, and a thousand orders' rows being
+ * A thread's heap: its live set is its chunks in hand (their staged rows, and one INSERT's rows being
  * written), and V8 left to itself collects late, as on the worker's main thread (src/workers/node-options.ts):
  * the worker's peak RSS during a 200k-row upload in chunks of 5,000 was 452 MiB with 192 MB and 431 MiB with
  * 128 (bench:bulk, 2026-12-04). A thread that runs out ends, and its chunks are retried, instead of the whole
