@@ -16,7 +16,7 @@ describe('uploads refused early reach the client (real stack, Node fetch)', () =
   let agent: Agent;
 
   beforeAll(async () => {
-    stack = await startTestStack({ DURAPAY_MAX_UPLOAD: '1mb' });
+    stack = await startTestStack({ DURAPAY_MAX_UPLOAD: '6mb' });
     agent = new Agent({ keepAliveTimeout: 30_000 });
   });
 
@@ -25,7 +25,11 @@ describe('uploads refused early reach the client (real stack, Node fetch)', () =
     await stack?.stop();
   });
 
-  const BIG = 1_400_000;
+  /**
+   * Over the 6 MB limit and under the drain bound. The limit is above what the API reads ahead of its parser
+   * (CHUNKS_IN_FLIGHT reads of at most 64 KiB), so the nesting fault, a few hundred bytes in, is met first.
+   */
+  const BIG = 7_000_000;
   const badNesting = () => {
     const head = `<?xml version="1.0"?><orders>${'<order>'.repeat(100)}`;
     return head + ' '.repeat(BIG - head.length);
@@ -68,8 +72,8 @@ describe('uploads refused early reach the client (real stack, Node fetch)', () =
     },
   );
 
-  // Multipart bodies of a few megabytes, under the 1 MB file limit only because no file part is ever read.
-  const FORM_BIG = 3_000_000;
+  // Multipart bodies over the 6 MB file limit, refused for their form, not their size: no file part is ever read.
+  const FORM_BIG = 7_000_000;
   const BOUNDARY = 'durapay-test-boundary';
   const formType = `multipart/form-data; boundary=${BOUNDARY}`;
   const namelessPart = (closed: boolean) =>

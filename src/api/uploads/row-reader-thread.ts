@@ -23,7 +23,7 @@ const THREAD_ROLE = 'upload-row-reader';
  * read on while the main thread seals and writes a batch. With 4 it waited out every batch, and staging a
  * 200,000-row CSV took 1.40 s instead of 1.15 s (three runs each, BENCHMARKS.md bulk analysis).
  */
-const CHUNKS_IN_FLIGHT = 64;
+export const CHUNKS_IN_FLIGHT = 64;
 /** Rows per message: a message per row would cost more than the row. */
 const ROWS_PER_BATCH = 512;
 
