@@ -6,9 +6,8 @@
  * BENCHMARKS.md, bulk analysis.)
  *
  * Threads start with the worker (`startThreads`), or with the first chunk, and a thread that ended is replaced by
- * the next chunk; they take chunks by fewest in hand. A failure
- * comes back with its message (a database error's code and reason, without the statement), and as non-retryable
- * when the chunk's upload does not exist.
+ * the next chunk; they take chunks by fewest in hand. A failure comes back with its message (a database error's
+ * code and reason, without the statement), and as non-retryable when the chunk's upload does not exist.
  */
 import { parentPort, type Worker } from 'node:worker_threads';
 import { ApplicationFailure } from '@temporalio/common';
